@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything the tests need, and nothing twice: Debian packages for the
+# real DNS servers and load balancer the tests run on loopback, then npm packages.
+# Safe to run again; a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# tool binary -> Debian package that provides it
+declare -A TOOLS=(
+  [/usr/sbin/dnsmasq]=dnsmasq-base
+  [/usr/sbin/haproxy]=haproxy
+  [/usr/sbin/named]=bind9
+  [/usr/bin/named-checkconf]=bind9-utils
+  [/usr/sbin/unbound]=unbound
+  [/usr/sbin/unbound-checkconf]=unbound
+  [/usr/bin/dnsperf]=dnsperf
+  [/usr/bin/dig]=dnsutils
+)
+missing=()
+for bin in "${!TOOLS[@]}"; do
+  [ -x "$bin" ] || missing+=("${TOOLS[$bin]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "install-deps: installing Debian packages: $pkgs"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # The packages would start system services (named, unbound) on port 53; the
+  # tests start their own instances, so keep the system ones stopped.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+  fi
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs
+else
+  echo "install-deps: Debian packages present"
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=node_modules/.install-stamp
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+else
+  echo "install-deps: npm packages present"
+fi

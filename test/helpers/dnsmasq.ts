@@ -1,0 +1,69 @@
+/** Starts a real dnsmasq on loopback with a conf from renderDnsmasqConf(). */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderDnsmasqConf, type DnsmasqConfInput } from "../../lib/render/dnsmasqConf";
+import { healthName } from "../../lib/dns/names";
+import { freePort, randomLoopback } from "./ports";
+import { waitForAnswer } from "./dns";
+
+export const DNSMASQ_BIN = "/usr/sbin/dnsmasq";
+
+export interface RunningDnsmasq {
+  readonly address: string;
+  readonly port: number;
+  readonly hostsDir: string;
+  readonly confPath: string;
+  readonly dir: string;
+  readonly process: ChildProcess;
+  /** Everything dnsmasq printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export type StartDnsmasqOptions = Omit<DnsmasqConfInput, "hostsDir" | "port" | "listenAddress"> & {
+  readonly address?: string;
+  readonly port?: number;
+  /** Files to put into the hosts directory before dnsmasq starts. */
+  readonly initialHosts?: Readonly<Record<string, string>>;
+};
+
+export async function startDnsmasq(opts: StartDnsmasqOptions): Promise<RunningDnsmasq> {
+  const dir = mkdtempSync(join(tmpdir(), "cdns-dnsmasq-"));
+  const hostsDir = join(dir, "hosts.d");
+  mkdirSync(hostsDir);
+  for (const [file, text] of Object.entries(opts.initialHosts ?? {})) writeFileSync(join(hostsDir, file), text);
+  const address = opts.address ?? randomLoopback();
+  const port = opts.port ?? (await freePort(address));
+  const confPath = join(dir, "dnsmasq.conf");
+  writeFileSync(confPath, renderDnsmasqConf({ ...opts, hostsDir, port, listenAddress: address }));
+  const proc = spawn(DNSMASQ_BIN, [`--conf-file=${confPath}`], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout?.on("data", (d) => (out += String(d)));
+  proc.stderr?.on("data", (d) => (out += String(d)));
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const zone0 = opts.zones[0] as string;
+  try {
+    await waitForAnswer(healthName(zone0), { server: address, port }, (a) => a.addresses.length > 0, 5000);
+  } catch (err) {
+    proc.kill("SIGKILL");
+    throw new Error(`dnsmasq did not start: ${String(err)}\n${out}`);
+  }
+  return {
+    address,
+    port,
+    hostsDir,
+    confPath,
+    dir,
+    process: proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
