@@ -1,0 +1,54 @@
+/**
+ * The data that flows between the sidecar's layers, external-dns style:
+ *
+ *   source (informers -> entriesFromIngress, node health)  ->  plan (pure)  ->  sink (hosts file)
+ *
+ * The plan hands the sink a complete `HostsData` each time; the sink renders it
+ * with `renderHostsFile()` and writes it atomically. Everything here is plain
+ * data so each layer can be tested alone.
+ */
+
+/** What the source extracted from one object (an Ingress, a LoadBalancer Service, an HTTPRoute). */
+export interface SourceEntry {
+  /** Lowercase, no trailing dot, inside one of the configured zones. */
+  readonly hostname: string;
+  /** IPv4 targets from the object's status (or the fallback nodes when the status is empty). */
+  readonly targets: readonly string[];
+  /** "Ingress/namespace/name": for logs, metrics and the conflict rule. */
+  readonly owner: string;
+}
+
+/** A node as the source sees it. */
+export interface NodeState {
+  readonly name: string;
+  /** InternalIP / ExternalIP addresses (IPv4 only). */
+  readonly addresses: readonly string[];
+  /** Ready, not cordoned, not being deleted. */
+  readonly healthy: boolean;
+  /** Carries the fallback label (a candidate target when an Ingress has no status). */
+  readonly fallback: boolean;
+}
+
+/** The complete desired content of the hosts data, as the plan computed it. */
+export interface HostsData {
+  /** Zones in config order; the canonical per-node names live in the first. */
+  readonly zones: readonly string[];
+  /** hostname -> IPv4 targets (non-empty, deduplicated). Hostnames are lowercase and in a zone. */
+  readonly records: ReadonlyMap<string, readonly string[]>;
+  /** Healthy target-node IPs, served as `nodes.<zone>` for every zone (HAProxy follows it). */
+  readonly nodeIps: readonly string[];
+}
+
+/** Why an object or a hostname was not served; the label of the `ignored` metric. */
+export type IgnoreReason =
+  | "outside_zones"
+  | "invalid_hostname"
+  | "reserved_name"
+  | "wildcard_unsupported"
+  | "no_targets"
+  | "non_ipv4_target"
+  | "too_many_targets"
+  | "filtered_class"
+  | "filtered_namespace"
+  | "opted_out"
+  | "malformed_object";
