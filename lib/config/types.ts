@@ -166,3 +166,10 @@ export interface StackSecrets {
   /** HAProxy stats credentials; when absent the stats page binds to localhost only. */
   readonly haproxyStatsPassword?: Input<string>;
 }
+
+/** One problem found by a validate*() function, with the config key it concerns. */
+export interface ConfigProblem {
+  /** Dotted config key, e.g. "cdns.nodes[1].ip" or "haproxy.maxServers". */
+  readonly key: string;
+  readonly message: string;
+}
