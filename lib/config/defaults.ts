@@ -21,3 +21,41 @@ export const DEFAULT_DNSMASQ_IMAGE = "ghcr.io/example/cdns-dnsmasq:2.90";
 export const DEFAULT_NAMESPACE = "cdns-system";
 /** Sidecar HTTP port for /healthz, /readyz and /metrics. */
 export const DEFAULT_SIDECAR_HTTP_PORT = 8080;
+/**
+ * Node label and taint marking a cDNS node (`purpose=cdns`, taints `purpose=cdns:NoSchedule` and
+ * `purpose=cdns:NoExecute`): the machine pool sets them, the chart selects and tolerates them,
+ * the policy pack checks them.
+ */
+export const CDNS_PURPOSE_KEY = "purpose";
+export const CDNS_PURPOSE_VALUE = "cdns";
+/** Node label with the cDNS node's index, so Deployment cdns-<i> lands on node <i> and nowhere else. */
+export const CDNS_INDEX_LABEL = "cdns.rancher-cdns.io/index";
+
+/* Defaults applied by validateStackConfig() (lib/config/validate.ts) and the Rancher components. */
+
+/** Control-plane pool (etcd + control plane): three nodes keep etcd quorum through one loss. */
+export const DEFAULT_CONTROL_PLANE_POOL = { quantity: 3, cpus: 4, memoryMb: 8192, diskGb: 60 } as const;
+/** Worker pool: the ingress targets. */
+export const DEFAULT_WORKER_POOL = { quantity: 3, cpus: 4, memoryMb: 8192, diskGb: 80 } as const;
+export const DEFAULT_SEARCH_DOMAINS: readonly string[] = [];
+export const DEFAULT_CDNS_LABELS: Readonly<Record<string, string>> = {};
+/** Watch every namespace. */
+export const DEFAULT_WATCH_NAMESPACES: readonly string[] = [];
+export const DEFAULT_VSPHERE_INSECURE = false;
+export const DEFAULT_RANCHER_INSECURE = false;
+/** Forwarding mode: the iDNS forwards the zones to the cDNS nodes. */
+export const DEFAULT_AUTHORITATIVE = false;
+export const DEFAULT_HAPROXY_KUBE_API = false;
+export const DEFAULT_HAPROXY_PROXY_PROTOCOL = false;
+/**
+ * Seconds a cDNS node may stay NotReady before Rancher's machine health check
+ * replaces it. 0 would disable replacement, and "Rancher recreates the node if
+ * it dies" is the point of the single-node pool.
+ */
+export const DEFAULT_CDNS_UNHEALTHY_NODE_TIMEOUT_SECONDS = 300;
+/** VM ExtraConfig for every Rancher-created VM: the vSphere CSI driver needs disk UUIDs. */
+export const DEFAULT_VSPHERE_CFGPARAMS: readonly string[] = ["disk.enableUUID=TRUE"];
+/** Platform of the sidecar image (the vSphere VMs are amd64). */
+export const DEFAULT_SIDECAR_PLATFORM = "linux/amd64";
+/** `app.kubernetes.io/name` of the cDNS objects; the policy pack recognises cDNS Deployments by it. */
+export const CDNS_APP_NAME = "cdns";

@@ -1,0 +1,14 @@
+/** The sink layer: render HostsData as a dnsmasq hosts file and replace it atomically. */
+export { renderHostsFile, HostsDataError, HOSTS_FILE_HEADER, HOSTS_LINE_MAX_CHARS } from "./renderHosts";
+export {
+  AtomicHostsWriter,
+  createHostsWriter,
+  nodeWriterFs,
+  type AtomicHostsWriterOptions,
+  type HostsSink,
+  type SinkLogger,
+  type SinkLogLevel,
+  type WriteResult,
+  type WriterFileHandle,
+  type WriterFs,
+} from "./atomicWriter";
