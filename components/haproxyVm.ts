@@ -8,8 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HaproxyConfig, StaticNetworkConfig, VsphereConfig } from "../lib/config/types";
 import {
-  controlPlaneName,
   DEFAULT_HAPROXY_STATS_USER,
+  haproxyCfgInputFromConfig,
   renderHaproxyCfg,
   validateHaproxyCfgInput,
   type HaproxyCfgInput,
@@ -76,15 +76,8 @@ export class HaproxyVm extends pulumi.ComponentResource {
     const net = getNetwork(inDc(network), invokeOpts);
     const template = getVirtualMachine(inDc(args.vsphere.template), invokeOpts);
 
-    const cfgInput = (password: string | undefined): HaproxyCfgInput => ({
-      zone,
-      cdnsAddresses: args.cdnsAddresses,
-      maxServers: h.maxServers,
-      kubeApi: h.kubeApi ? { name: controlPlaneName(zone) } : undefined,
-      proxyProtocol: h.proxyProtocol,
-      httpCheck: h.httpCheck,
-      stats: password === undefined ? undefined : { user: args.statsUser ?? DEFAULT_HAPROXY_STATS_USER, password },
-    });
+    const cfgInput = (password: string | undefined): HaproxyCfgInput =>
+      haproxyCfgInputFromConfig(h, zone, args.cdnsAddresses, password === undefined ? undefined : { user: args.statsUser ?? DEFAULT_HAPROXY_STATS_USER, password });
     // Fail at construction, not inside an apply: everything but the password value is known now.
     const problems = validateHaproxyCfgInput(cfgInput(args.statsPassword === undefined ? undefined : "placeholder"));
     if (problems.length > 0) {

@@ -9,7 +9,7 @@
  * ever hand the result to a secret output (see components/haproxyVm.ts).
  */
 import { DEFAULT_DNS_PORT, DEFAULT_HAPROXY_MAX_SERVERS } from "../config/defaults";
-import type { ConfigProblem } from "../config/types";
+import type { ConfigProblem, HaproxyConfig } from "../config/types";
 import { nodesName } from "../dns/names";
 
 /** Frontend (and backend) port for plain HTTP. */
@@ -429,4 +429,26 @@ export function renderHaproxyCfg(input: HaproxyCfgInput): string {
     out.push(`    stats auth ${haproxyQuote(`${r.statsUser}:${r.statsPassword}`)}`, "    stats realm HAProxy");
   }
   return out.join("\n") + "\n";
+}
+
+/**
+ * The renderer's input for a validated `haproxy` stack block, with production
+ * defaults for everything the stack does not configure. Shared by the
+ * HaproxyVm component and `npm run synth`.
+ */
+export function haproxyCfgInputFromConfig(
+  h: HaproxyConfig,
+  zone: string,
+  cdnsAddresses: readonly string[],
+  stats?: { readonly user: string; readonly password: string },
+): HaproxyCfgInput {
+  return {
+    zone,
+    cdnsAddresses,
+    maxServers: h.maxServers,
+    kubeApi: h.kubeApi ? { name: controlPlaneName(zone) } : undefined,
+    proxyProtocol: h.proxyProtocol,
+    httpCheck: h.httpCheck,
+    stats,
+  };
 }

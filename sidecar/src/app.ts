@@ -1,0 +1,89 @@
+/**
+ * The sidecar assembled from its layers, with the outside world injected:
+ * main.ts passes real informers and the atomic writer; tests and benchmarks
+ * pass InMemoryWatch objects and feed `store` directly.
+ */
+import type * as http from "node:http";
+import { Controller, type HostsSink } from "./controller";
+import type { Clock } from "./clock";
+import { closeServer, createHttpServer, listen } from "./http";
+import type { Logger } from "./log";
+import type { SidecarSettings } from "./settings";
+import { parseSelector } from "./source/node";
+import { parseLabelMatch } from "./source/objects";
+import { SourceStore } from "./source/store";
+import type { WatchSource } from "./watch";
+
+export interface SidecarDeps {
+  readonly logger: Logger;
+  readonly sink: HostsSink;
+  /** Builds the watches that feed `store` (real informers in main.ts). */
+  readonly watches: (store: SourceStore) => Promise<readonly WatchSource[]>;
+  readonly clock?: Clock;
+  /** Address of the HTTP server. @default all addresses */
+  readonly httpHost?: string;
+}
+
+export interface RunningSidecar {
+  readonly store: SourceStore;
+  readonly controller: Controller;
+  readonly server: http.Server;
+  /** Bound HTTP port (settings.httpPort, or the one picked for port 0). */
+  readonly port: number;
+  /** Resolves once every watch made its first start attempt (with InMemoryWatch: synced). */
+  readonly started: Promise<void>;
+  /** Stops watches, waits for a running write, closes the HTTP server. */
+  stop(): Promise<void>;
+}
+
+export function storeOptions(settings: SidecarSettings) {
+  return {
+    zones: settings.zones,
+    ingressClass: settings.ingressClass,
+    namespaces: settings.namespaces,
+    optOut: parseLabelMatch(settings.optOutLabel),
+    maxTargets: settings.maxTargets,
+    fallbackSelector: parseSelector(settings.fallbackNodeSelector) ?? [],
+  };
+}
+
+export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps): Promise<RunningSidecar> {
+  // The store calls back into the controller, which needs the store: late binding.
+  let controller: Controller | undefined;
+  const store = new SourceStore(storeOptions(settings), () => controller?.schedule());
+  const watches = await deps.watches(store);
+  controller = new Controller(
+    {
+      zones: settings.zones,
+      allDroppedRule: settings.allDroppedRule,
+      maxTargets: settings.maxTargets,
+      debounceMs: settings.debounceMs,
+      maxDelayMs: settings.maxDelayMs,
+      watchDownThresholdMs: settings.watchDownThresholdS * 1000,
+    },
+    { source: store, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock },
+  );
+  const ctl = controller;
+  const server = createHttpServer({ health: () => ctl.health(), metrics: () => ctl.metrics.render() });
+  const port = await listen(server, settings.httpPort, deps.httpHost);
+  deps.logger.info("sidecar starting", {
+    zones: settings.zones,
+    port,
+    watches: watches.map((w) => w.name),
+    hostsDir: settings.hostsDir,
+    hostsFile: settings.hostsFile,
+  });
+  // Watches start in the background: a slow API server must not hold up /healthz.
+  const started = ctl.start();
+  return {
+    store,
+    controller: ctl,
+    server,
+    port,
+    started,
+    async stop() {
+      await ctl.stop();
+      await closeServer(server);
+    },
+  };
+}

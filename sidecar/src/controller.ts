@@ -1,0 +1,333 @@
+/**
+ * The controller: informer events schedule a debounced reconcile (snapshot ->
+ * plan -> sink), and each watch is supervised.
+ *
+ * - Debounce: `debounceMs` after the last event, at most `maxDelayMs` after the
+ *   first, so node health reaches the sink well within a second.
+ * - Nothing is written before every watch has synced once: a partial view (say
+ *   Ingresses listed, Nodes not yet) would briefly serve the wrong data over a
+ *   hosts file that survived a sidecar restart.
+ * - A watch that errors is stopped (client-node's informer does not restart
+ *   itself); it is started again after an exponential backoff, reset once a
+ *   start succeeds. Restarting the same informer keeps its cache, and its
+ *   start() relists when the resourceVersion was reset (410 Gone), emitting
+ *   deletes for objects that vanished meanwhile.
+ * - A failed write is retried with the same kind of backoff; the data written
+ *   is always complete, so a retry needs no memory of what failed.
+ * - While anything is down the last good hosts file stays in place.
+ */
+import type { Clock, TimerHandle } from "./clock";
+import { systemClock } from "./clock";
+import { Debouncer } from "./debounce";
+import type { Logger } from "./log";
+import { SidecarMetrics } from "./metrics";
+import type { HostsData } from "./model";
+import { diffHostsData, planHostsData, type AllDroppedRule } from "./plan";
+import type { Ignored } from "./source/context";
+import type { SourceSnapshot } from "./source/store";
+import type { WatchSource } from "./watch";
+
+/**
+ * Where the hosts data goes. The real one is the atomic writer in sink/
+ * (its write() resolves with a WriteResult the controller does not need).
+ */
+export interface HostsSink {
+  write(data: HostsData): Promise<unknown>;
+}
+
+export interface Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export interface ControllerOptions {
+  readonly zones: readonly string[];
+  readonly allDroppedRule: AllDroppedRule;
+  readonly maxTargets: number;
+  readonly debounceMs: number;
+  readonly maxDelayMs: number;
+  /** /healthz fails once a watch has been down this long. */
+  readonly watchDownThresholdMs: number;
+  /** @default { initialMs: 500, maxMs: 30_000 } */
+  readonly watchBackoff?: Backoff;
+  /** @default { initialMs: 1000, maxMs: 30_000 } */
+  readonly writeBackoff?: Backoff;
+}
+
+export interface ControllerDeps {
+  /** Anything that can give the current entries and nodes (a SourceStore). */
+  readonly source: { snapshot(): SourceSnapshot };
+  readonly watches: readonly WatchSource[];
+  readonly sink: HostsSink;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly metrics?: SidecarMetrics;
+}
+
+export interface HealthReport {
+  /** /healthz: false when a watch has been down too long or the last write failed. */
+  readonly live: boolean;
+  /** /readyz: true after the first full sync and the first successful write. */
+  readonly ready: boolean;
+  readonly problems: readonly string[];
+}
+
+interface WatchState {
+  readonly watch: WatchSource;
+  /** Incremented on each start attempt, so a late result of an old attempt is ignored. */
+  attempt: number;
+  failedAttempt: number;
+  synced: boolean;
+  /** Since when the watch has not been running; undefined while it runs. */
+  downSince: number | undefined;
+  failures: number;
+  restartTimer: TimerHandle | undefined;
+}
+
+const QUIET_REASONS = new Set(["filtered_class", "filtered_namespace", "opted_out"]);
+
+function backoffMs(b: Backoff, failures: number): number {
+  return Math.min(b.maxMs, b.initialMs * 2 ** Math.max(0, failures - 1));
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { statusCode?: unknown; code?: unknown }).statusCode ?? (err as { code?: unknown }).code;
+    return code === undefined ? err.message : `${err.message} (${String(code)})`;
+  }
+  return String(err);
+}
+
+export class Controller {
+  readonly metrics: SidecarMetrics;
+  private readonly clock: Clock;
+  private readonly debouncer: Debouncer;
+  private readonly watchStates: WatchState[];
+  private lastServed: ReadonlyMap<string, readonly string[]> = new Map();
+  private written: HostsData | undefined;
+  private writeFailed = false;
+  private writeFailures = 0;
+  private retryTimer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+  private loggedIgnored = new Set<string>();
+  private everSynced = false;
+
+  constructor(
+    private readonly opts: ControllerOptions,
+    private readonly deps: ControllerDeps,
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.metrics = deps.metrics ?? new SidecarMetrics();
+    this.debouncer = new Debouncer(this.clock, opts.debounceMs, opts.maxDelayMs, () => void this.reconcile());
+    const now = this.clock.now();
+    this.watchStates = deps.watches.map((watch) => ({
+      watch,
+      attempt: 0,
+      failedAttempt: -1,
+      synced: false,
+      downSince: now,
+      failures: 0,
+      restartTimer: undefined,
+    }));
+    for (const s of this.watchStates) {
+      this.metrics.watchUp.set(0, { kind: s.watch.name });
+      s.watch.onError((err) => this.onWatchError(s, err));
+    }
+  }
+
+  /** Starts every watch; resolves when each has made its first attempt (synced or not). */
+  async start(): Promise<void> {
+    await Promise.all(this.watchStates.map((s) => this.startWatch(s)));
+  }
+
+  /** Called for every source change: schedules a debounced reconcile. */
+  schedule(): void {
+    if (!this.stopping) this.debouncer.schedule();
+  }
+
+  /** The last hosts data the sink accepted. */
+  get lastWritten(): HostsData | undefined {
+    return this.written;
+  }
+
+  get synced(): boolean {
+    return this.watchStates.every((s) => s.synced);
+  }
+
+  health(): HealthReport {
+    const now = this.clock.now();
+    const problems: string[] = [];
+    for (const s of this.watchStates) {
+      if (s.downSince !== undefined && now - s.downSince > this.opts.watchDownThresholdMs) {
+        problems.push(`watch ${s.watch.name} down for ${Math.round((now - s.downSince) / 1000)} s`);
+      }
+    }
+    if (this.writeFailed) problems.push("last hosts write failed");
+    const ready = this.everSynced && this.written !== undefined;
+    return { live: problems.length === 0, ready, problems };
+  }
+
+  /** Runs a reconcile now (and waits for it), bypassing the debounce. */
+  async reconcileNow(): Promise<void> {
+    this.debouncer.cancel();
+    await this.reconcile();
+    // A run already in progress used older data; the rerun it queued is the one that counts.
+    await this.idle();
+  }
+
+  /** Resolves when no reconcile is running or pending. */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.debouncer.cancel();
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    for (const s of this.watchStates) if (s.restartTimer !== undefined) this.clock.clearTimeout(s.restartTimer);
+    await Promise.all(this.watchStates.map((s) => s.watch.stop().catch(() => undefined)));
+    await this.idle();
+  }
+
+  private async startWatch(s: WatchState): Promise<void> {
+    if (this.stopping) return;
+    s.restartTimer = undefined;
+    const attempt = ++s.attempt;
+    try {
+      await s.watch.start();
+    } catch (err) {
+      // client-node reports through the error event; a rejection is the same thing.
+      this.onWatchError(s, err);
+      return;
+    }
+    if (s.failedAttempt === attempt || this.stopping) return;
+    const wasDown = s.downSince;
+    s.synced = true;
+    s.downSince = undefined;
+    s.failures = 0;
+    this.metrics.watchUp.set(1, { kind: s.watch.name });
+    this.deps.logger.info("watch synced", {
+      kind: s.watch.name,
+      ...(wasDown === undefined ? {} : { downMs: this.clock.now() - wasDown }),
+    });
+    if (!this.everSynced && this.synced) {
+      this.everSynced = true;
+      this.deps.logger.info("first full sync");
+    }
+    // A (re)list may have changed anything: reconcile soon.
+    this.schedule();
+  }
+
+  private onWatchError(s: WatchState, err: unknown): void {
+    if (this.stopping) return;
+    s.failedAttempt = s.attempt;
+    if (s.restartTimer !== undefined) return; // already restarting
+    s.downSince ??= this.clock.now();
+    s.failures++;
+    this.metrics.watchUp.set(0, { kind: s.watch.name });
+    this.metrics.watchRestarts.inc({ kind: s.watch.name });
+    const delay = backoffMs(this.opts.watchBackoff ?? { initialMs: 500, maxMs: 30_000 }, s.failures);
+    this.deps.logger.warn("watch failed, restarting", { kind: s.watch.name, error: errorText(err), retryInMs: delay, failures: s.failures });
+    s.restartTimer = this.clock.setTimeout(() => void this.startWatch(s), delay);
+  }
+
+  private reconcile(): Promise<void> {
+    if (this.running !== undefined) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.runReconcile().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopping) {
+        this.again = false;
+        void this.reconcile();
+      }
+    });
+    return this.running;
+  }
+
+  private async runReconcile(): Promise<void> {
+    if (!this.everSynced || this.stopping) return;
+    this.metrics.reconciles.inc();
+    const snap = this.deps.source.snapshot();
+    this.reportIgnored(snap.ignored);
+    const plan = planHostsData({
+      zones: this.opts.zones,
+      entries: snap.entries,
+      nodes: snap.nodes,
+      allDroppedRule: this.opts.allDroppedRule,
+      maxTargets: this.opts.maxTargets,
+      lastServed: this.lastServed,
+    });
+    this.lastServed = plan.lastServed;
+    this.metrics.heldNames.set(plan.held.length);
+    const diff = diffHostsData(this.written, plan.data);
+    if (diff.unchanged && !this.writeFailed) {
+      this.metrics.writesSkipped.inc();
+      this.markSynced();
+      return;
+    }
+    const started = performance.now();
+    try {
+      await this.deps.sink.write(plan.data);
+    } catch (err) {
+      this.metrics.writeErrors.inc();
+      this.writeFailed = true;
+      this.writeFailures++;
+      const delay = backoffMs(this.opts.writeBackoff ?? { initialMs: 1000, maxMs: 30_000 }, this.writeFailures);
+      this.deps.logger.error("hosts write failed", { error: errorText(err), retryInMs: delay });
+      if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = this.clock.setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.reconcile();
+      }, delay);
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.writeSeconds.observe(seconds);
+    this.metrics.writes.inc();
+    this.writeFailed = false;
+    this.writeFailures = 0;
+    this.written = plan.data;
+    let records = 0;
+    for (const ips of plan.data.records.values()) records += ips.length;
+    this.metrics.namesServed.set(plan.data.records.size);
+    this.metrics.recordsServed.set(records);
+    this.metrics.nodeIpsServed.set(plan.data.nodeIps.length);
+    this.markSynced();
+    const show = (names: readonly string[]) => names.slice(0, 20);
+    this.deps.logger.info("hosts written", {
+      names: plan.data.records.size,
+      records,
+      nodeIps: plan.data.nodeIps.length,
+      added: show(diff.added),
+      removed: show(diff.removed),
+      changed: show(diff.changed),
+      held: show(plan.held),
+      ms: Math.round(seconds * 1000 * 10) / 10,
+    });
+  }
+
+  private markSynced(): void {
+    if (this.synced) this.metrics.lastSync.set(Math.floor(this.clock.now() / 1000));
+  }
+
+  /** Counts ignored items by reason; logs each (owner, host, reason) once while it persists. */
+  private reportIgnored(ignored: readonly Ignored[]): void {
+    const byReason = new Map<string, number>();
+    const current = new Set<string>();
+    for (const i of ignored) {
+      byReason.set(i.reason, (byReason.get(i.reason) ?? 0) + 1);
+      const key = `${i.owner}\u0000${i.host}\u0000${i.reason}`;
+      current.add(key);
+      if (this.loggedIgnored.has(key)) continue;
+      const fields = { owner: i.owner, host: i.host, reason: i.reason, detail: i.detail };
+      if (QUIET_REASONS.has(i.reason)) this.deps.logger.debug("not served", fields);
+      else this.deps.logger.warn("not served", fields);
+    }
+    this.loggedIgnored = current;
+    this.metrics.ignored.setAll(byReason, "reason");
+  }
+}

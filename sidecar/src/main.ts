@@ -1,0 +1,78 @@
+/**
+ * Entry point: flags/environment -> settings, kubeconfig, real informers and
+ * the atomic hosts writer, then run until SIGTERM (clean stop, exit 0).
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { startSidecar } from "./app";
+import { createJsonLogger, type Logger } from "./log";
+import { formatProblems, helpText, parseArgs, validateSidecarSettings } from "./settings";
+import { AtomicHostsWriter, type SinkLogger } from "./sink/atomicWriter";
+import { createKubeWatches } from "./source/informers";
+
+function sinkLogger(logger: Logger): SinkLogger {
+  return (level, msg, fields) => logger[level](msg, fields);
+}
+
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const args = parseArgs(argv, env);
+  if (args.help) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  const result = validateSidecarSettings(args.raw);
+  const problems = [...args.problems, ...(result.ok ? [] : result.problems)];
+  if (!result.ok || problems.length > 0) {
+    process.stderr.write(formatProblems(problems));
+    return 2;
+  }
+  const settings = result.settings;
+  const logger = createJsonLogger({ level: settings.logLevel });
+  const kc = new KubeConfig();
+  try {
+    if (settings.kubeconfig !== undefined) kc.loadFromFile(settings.kubeconfig);
+    else kc.loadFromCluster();
+  } catch (err) {
+    // The message names the file or the missing service-account path, never its contents.
+    logger.error("cannot load Kubernetes credentials", { error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+  const sink = new AtomicHostsWriter({
+    dir: settings.hostsDir,
+    fileName: settings.hostsFile,
+    pidFile: settings.pidFile,
+    log: sinkLogger(logger),
+  });
+  const sidecar = await startSidecar(settings, {
+    logger,
+    sink,
+    watches: (store) =>
+      createKubeWatches(kc, store, { enableServices: settings.enableServices, enableHttpRoutes: settings.enableHttpRoutes, logger }),
+  });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("shutting down", { signal });
+      sidecar.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error("shutdown failed", { error: err instanceof Error ? err.message : String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`fatal: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

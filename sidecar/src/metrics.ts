@@ -1,0 +1,126 @@
+/**
+ * Prometheus text exposition (format 0.0.4), hand-written: a few counters,
+ * gauges and one histogram do not justify a dependency in the image.
+ */
+type Labels = Readonly<Record<string, string>>;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  return keys.length === 0 ? "" : `{${keys.map((k) => `${k}="${escapeLabel(labels[k] as string)}"`).join(",")}}`;
+}
+
+function num(v: number): string {
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return Number.isNaN(v) ? "NaN" : String(v);
+}
+
+interface Metric {
+  render(): string[];
+}
+
+class LabelledValues {
+  protected readonly values = new Map<string, { labels: Labels; value: number }>();
+  protected slot(labels: Labels) {
+    const key = labelText(labels);
+    let s = this.values.get(key);
+    if (s === undefined) this.values.set(key, (s = { labels, value: 0 }));
+    return s;
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(labelText(labels))?.value ?? 0;
+  }
+}
+
+export class Counter extends LabelledValues implements Metric {
+  /** `labelled` false: the single series exists from the start, so it reads 0 rather than being absent. */
+  constructor(readonly name: string, readonly help: string, labelled = false) {
+    super();
+    if (!labelled) this.slot({});
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    this.slot(labels).value += by;
+  }
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [key, s] of this.values) lines.push(`${this.name}${key} ${num(s.value)}`);
+    return lines;
+  }
+}
+
+export class Gauge extends LabelledValues implements Metric {
+  /** `labelled` false: the single series exists from the start, so it reads 0 rather than being absent. */
+  constructor(readonly name: string, readonly help: string, labelled = false) {
+    super();
+    if (!labelled) this.slot({});
+  }
+  set(value: number, labels: Labels = {}): void {
+    this.slot(labels).value = value;
+  }
+  /** Replaces every labelled value at once (labels absent from `values` go to 0, so they stay visible). */
+  setAll(values: ReadonlyMap<string, number>, labelName: string): void {
+    for (const s of this.values.values()) s.value = 0;
+    for (const [v, n] of values) this.set(n, { [labelName]: v });
+  }
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [key, s] of this.values) lines.push(`${this.name}${key} ${num(s.value)}`);
+    return lines;
+  }
+}
+
+export class Histogram implements Metric {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+  constructor(readonly name: string, readonly help: string, private readonly buckets: readonly number[]) {
+    this.counts = buckets.map(() => 0);
+  }
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    this.buckets.forEach((b, i) => {
+      if (v <= b) this.counts[i] = (this.counts[i] ?? 0) + 1;
+    });
+  }
+  get total(): number {
+    return this.count;
+  }
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{le="${num(b)}"} ${this.counts[i] ?? 0}`));
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${num(this.sum)}`, `${this.name}_count ${this.count}`);
+    return lines;
+  }
+}
+
+/** Every metric the sidecar exports. */
+export class SidecarMetrics {
+  readonly namesServed = new Gauge("cdns_sidecar_names_served", "Hostnames currently in the hosts data.");
+  readonly recordsServed = new Gauge("cdns_sidecar_records_served", "A records (hostname, IP pairs) currently in the hosts data.");
+  readonly nodeIpsServed = new Gauge("cdns_sidecar_node_ips_served", "Healthy node IPs served as nodes.<zone>.");
+  readonly ignored = new Gauge("cdns_sidecar_ignored_objects", "Objects or hostnames currently not served, by reason.", true);
+  readonly heldNames = new Gauge("cdns_sidecar_held_names", "Names whose targets are all unhealthy, served by the all-dropped rule.");
+  readonly lastSync = new Gauge("cdns_sidecar_last_sync_timestamp_seconds", "Unix time of the last reconcile with every watch up and the hosts data written or already current.");
+  readonly watchUp = new Gauge("cdns_sidecar_watch_up", "1 when the watch of this kind is running, 0 while it is down.", true);
+  readonly watchRestarts = new Counter("cdns_sidecar_watch_restarts_total", "Watch restarts after an error, by kind.", true);
+  readonly reconciles = new Counter("cdns_sidecar_reconciles_total", "Reconciles run.");
+  readonly writes = new Counter("cdns_sidecar_writes_total", "Successful hosts data writes.");
+  readonly writesSkipped = new Counter("cdns_sidecar_writes_skipped_total", "Reconciles that found the hosts data unchanged.");
+  readonly writeErrors = new Counter("cdns_sidecar_write_errors_total", "Failed hosts data writes.");
+  readonly writeSeconds = new Histogram("cdns_sidecar_write_duration_seconds", "Time to write the hosts data.", [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  ]);
+
+  render(): string {
+    const all: Metric[] = [
+      this.namesServed, this.recordsServed, this.nodeIpsServed, this.ignored, this.heldNames, this.lastSync,
+      this.watchUp, this.watchRestarts, this.reconciles, this.writes, this.writesSkipped, this.writeErrors, this.writeSeconds,
+    ];
+    return all.flatMap((m) => m.render()).join("\n") + "\n";
+  }
+}

@@ -1,0 +1,31 @@
+/** What every entriesFrom*() function gets besides the object, and what it returns. */
+import type { IgnoreReason, NodeState, SourceEntry } from "../model";
+import type { LabelMatch } from "./objects";
+
+export interface SourceContext {
+  /** Zones served, lowercase, no trailing dot. */
+  readonly zones: readonly string[];
+  /** Current nodes; the `fallback` ones are the targets of objects with an empty status. */
+  readonly nodes: readonly NodeState[];
+  /** Only this ingress class; undefined = every class (and Ingresses without one). */
+  readonly ingressClass?: string;
+  /** Only these namespaces; empty = all. */
+  readonly namespaces: readonly string[];
+  /** Objects carrying this label are skipped (`opted_out`). */
+  readonly optOut?: LabelMatch;
+  /** Most targets one object may contribute to a name (see plan.ts for the merged cap). */
+  readonly maxTargets: number;
+}
+
+/** One thing not served. `host` is "" when the whole object (or all its targets) is concerned. */
+export interface Ignored {
+  readonly owner: string;
+  readonly host: string;
+  readonly reason: IgnoreReason;
+  readonly detail: string;
+}
+
+export interface SourceResult {
+  readonly entries: SourceEntry[];
+  readonly ignored: Ignored[];
+}

@@ -1,0 +1,63 @@
+/**
+ * Targets shared by Ingresses and LoadBalancer Services: status.loadBalancer
+ * IPv4 addresses, else (status empty) the fallback nodes, capped at maxTargets.
+ *
+ * Rules:
+ * - `hostname`-only or IPv6 status entries are skipped (`non_ipv4_target`):
+ *   a hosts file line needs an IPv4 address and we do not resolve names.
+ * - The fallback applies only when the status has no entry at all. A status
+ *   holding only unusable entries means something else owns the address, and
+ *   guessing nodes would send traffic to the wrong place (`no_targets`).
+ * - The fallback takes every node carrying the fallback label, healthy or not:
+ *   the plan filters by health, so the all-dropped rule (keep-last) applies to
+ *   fallback names too.
+ * - More than `maxTargets`: the numerically lowest `maxTargets` IPs are kept
+ *   (deterministic, so the file does not churn) and `too_many_targets` is
+ *   reported. FACTS.md: ~74 A records fit in dnsmasq's 1232-byte EDNS answer.
+ */
+import { isIPv4 } from "node:net";
+import type { SourceContext, Ignored } from "./context";
+import { compareIPv4 } from "./hostnames";
+import { isObj, str } from "./objects";
+
+export interface TargetsResult {
+  readonly targets: string[];
+  readonly ignored: Ignored[];
+  /** True when status.loadBalancer.ingress was not an array (or not an object list). */
+  readonly malformed: boolean;
+}
+
+export function targetsFromStatus(status: unknown, owner: string, ctx: SourceContext): TargetsResult {
+  const ignored: Ignored[] = [];
+  const lb = isObj(status) && isObj(status.loadBalancer) ? status.loadBalancer : undefined;
+  const raw = lb?.ingress;
+  if (raw !== undefined && raw !== null && !Array.isArray(raw)) {
+    return { targets: [], ignored, malformed: true };
+  }
+  const list: unknown[] = Array.isArray(raw) ? raw : [];
+  const ips = new Set<string>();
+  for (const item of list) {
+    if (!isObj(item)) return { targets: [], ignored, malformed: true };
+    const ip = str(item.ip);
+    if (ip !== undefined && isIPv4(ip)) ips.add(ip);
+    else {
+      const what = ip !== undefined ? `ip ${ip}` : `hostname ${str(item.hostname) ?? "(none)"}`;
+      ignored.push({ owner, host: "", reason: "non_ipv4_target", detail: `status entry ${what} is not IPv4` });
+    }
+  }
+  let targets = [...ips];
+  if (list.length === 0) {
+    targets = [...new Set(ctx.nodes.filter((n) => n.fallback).flatMap((n) => n.addresses))];
+  }
+  targets.sort(compareIPv4);
+  if (targets.length > ctx.maxTargets) {
+    ignored.push({
+      owner,
+      host: "",
+      reason: "too_many_targets",
+      detail: `${targets.length} targets, serving the lowest ${ctx.maxTargets}`,
+    });
+    targets = targets.slice(0, ctx.maxTargets);
+  }
+  return { targets, ignored, malformed: false };
+}

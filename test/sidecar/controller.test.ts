@@ -1,0 +1,188 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { systemClock, type Clock } from "../../sidecar/src/clock";
+import { Controller } from "../../sidecar/src/controller";
+import { createMemoryLogger } from "../../sidecar/src/log";
+import { parseSelector } from "../../sidecar/src/source/node";
+import { SourceStore } from "../../sidecar/src/source/store";
+import { InMemoryWatch } from "../../sidecar/src/watch";
+import { FakeClock, RecordingSink, flush, ingress, node } from "./fakes";
+
+const ZONE = "apps.example.com";
+
+function setup(clock: Clock, over: { threshold?: number } = {}) {
+  const logger = createMemoryLogger();
+  const sink = new RecordingSink(() => clock.now());
+  const ingresses = new InMemoryWatch("Ingress");
+  const nodes = new InMemoryWatch("Node");
+  let ctl: Controller | undefined;
+  const store = new SourceStore(
+    { zones: [ZONE], namespaces: [], maxTargets: 64, fallbackSelector: parseSelector("node-role.kubernetes.io/worker=true") ?? [] },
+    () => ctl?.schedule(),
+  );
+  ctl = new Controller(
+    { zones: [ZONE], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 50, maxDelayMs: 250, watchDownThresholdMs: over.threshold ?? 10_000 },
+    { source: store, watches: [ingresses, nodes], sink, logger, clock },
+  );
+  return { logger, sink, ingresses, nodes, store, ctl };
+}
+
+describe("Controller", () => {
+  it("writes nothing before every watch synced once, then becomes ready", async () => {
+    const clock = new FakeClock();
+    const { sink, nodes, store, ctl } = setup(clock);
+    nodes.failNextStarts = 1;
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await ctl.start();
+    await clock.advance(100);
+    assert.equal(sink.writes.length, 0, "Nodes not synced yet");
+    assert.deepEqual(ctl.health(), { live: true, ready: false, problems: [] });
+    await clock.advance(500); // node watch restarts after 500 ms
+    assert.equal(sink.writes.length, 1);
+    assert.deepEqual(sink.last?.records.get("a.apps.example.com"), ["10.0.0.1"]);
+    assert.equal(ctl.health().ready, true);
+  });
+
+  it("restarts a failed watch with exponential backoff, reset after a successful start", async () => {
+    const clock = new FakeClock();
+    const { ingresses, ctl, logger } = setup(clock);
+    ingresses.failNextStarts = 4;
+    const t0 = clock.now();
+    const startTimes: number[] = [];
+    const origStart = ingresses.start.bind(ingresses);
+    ingresses.start = () => {
+      startTimes.push(clock.now() - t0);
+      return origStart();
+    };
+    await ctl.start();
+    await clock.advance(20_000);
+    assert.deepEqual(startTimes, [0, 500, 1500, 3500, 7500]);
+    assert.equal(ingresses.running, true);
+    assert.equal(ctl.metrics.watchRestarts.get({ kind: "Ingress" }), 4);
+    assert.equal(logger.lines.filter((l) => l.msg === "watch failed, restarting").length, 4);
+    // A later drop starts over at the initial delay.
+    ingresses.fail();
+    await clock.advance(499);
+    assert.equal(ingresses.running, false);
+    await clock.advance(1);
+    assert.equal(ingresses.running, true);
+    assert.equal(startTimes.length, 6);
+  });
+
+  it("/healthz state fails when a watch is down longer than the threshold and recovers", async () => {
+    const clock = new FakeClock();
+    const { ingresses, ctl } = setup(clock, { threshold: 5_000 });
+    await ctl.start();
+    ingresses.failNextStarts = 100;
+    ingresses.fail();
+    await clock.advance(4_000);
+    assert.equal(ctl.health().live, true);
+    await clock.advance(2_000);
+    const h = ctl.health();
+    assert.equal(h.live, false);
+    assert.match(h.problems.join(), /watch Ingress down/);
+    ingresses.failNextStarts = 0;
+    await clock.advance(60_000);
+    assert.equal(ctl.health().live, true);
+  });
+
+  it("a failed write fails liveness and is retried until it succeeds", async () => {
+    const clock = new FakeClock();
+    const { sink, store, ctl, logger } = setup(clock);
+    await ctl.start();
+    sink.failNext = 2;
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await clock.advance(100);
+    assert.equal(ctl.health().live, false);
+    assert.match(ctl.health().problems.join(), /write failed/);
+    assert.equal(ctl.health().ready, false);
+    await clock.advance(1000); // retry 1 fails, next in 2 s
+    assert.equal(sink.writes.length, 0);
+    await clock.advance(2000);
+    assert.equal(sink.writes.length, 1);
+    assert.deepEqual(ctl.health(), { live: true, ready: true, problems: [] });
+    assert.equal(ctl.metrics.writeErrors.get(), 2);
+    assert.equal(logger.lines.filter((l) => l.level === "error").length, 2);
+  });
+
+  it("skips the write when the plan did not change", async () => {
+    const clock = new FakeClock();
+    const { sink, store, ctl } = setup(clock);
+    await ctl.start();
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await clock.advance(100);
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await clock.advance(100);
+    assert.equal(sink.writes.length, 1);
+    assert.equal(ctl.metrics.writesSkipped.get(), 1);
+  });
+
+  it("logs each ignored (object, host, reason) once and counts it by reason", async () => {
+    const clock = new FakeClock();
+    const { store, ctl, logger } = setup(clock);
+    await ctl.start();
+    store.upsert("Ingress", ingress("web", "a", ["x.other.com", "*.apps.example.com"], ["10.0.0.1"]));
+    await clock.advance(100);
+    store.upsert("Ingress", ingress("web", "b", ["b.apps.example.com"], ["10.0.0.2"]));
+    await clock.advance(100);
+    const notServed = logger.lines.filter((l) => l.msg === "not served");
+    assert.equal(notServed.length, 2);
+    assert.equal(ctl.metrics.ignored.get({ reason: "outside_zones" }), 1);
+    assert.equal(ctl.metrics.ignored.get({ reason: "wildcard_unsupported" }), 1);
+    store.remove("Ingress", ingress("web", "a", []));
+    await clock.advance(100);
+    assert.equal(ctl.metrics.ignored.get({ reason: "outside_zones" }), 0, "gauge drops when the object goes");
+    assert.match(ctl.metrics.render(), /cdns_sidecar_ignored_objects\{reason="outside_zones"\} 0/);
+  });
+
+  it("reconcileNow() writes at once, without waiting for the debounce", async () => {
+    const clock = new FakeClock();
+    const { sink, store, ctl } = setup(clock);
+    await ctl.start();
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await ctl.reconcileNow();
+    assert.deepEqual(sink.last?.records.get("a.apps.example.com"), ["10.0.0.1"]);
+    await clock.advance(1000);
+    assert.equal(sink.writes.length, 1, "the cancelled debounce does not write again");
+  });
+
+  it("stop() stops the watches and writes nothing afterwards", async () => {
+    const clock = new FakeClock();
+    const { sink, store, ctl, ingresses, nodes } = setup(clock);
+    await ctl.start();
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await ctl.stop();
+    await clock.advance(1000);
+    assert.equal(sink.writes.length, 0);
+    assert.deepEqual([ingresses.stops, nodes.stops], [1, 1]);
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  it("a node going NotReady reaches the sink within 1 s (real time)", async () => {
+    const { sink, store, ctl } = setup(systemClock);
+    await ctl.start();
+    store.upsert("Node", node("w1", "10.0.0.1"));
+    store.upsert("Node", node("w2", "10.0.0.2"));
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1", "10.0.0.2"]));
+    const deadline = Date.now() + 2000;
+    while (sink.last?.records.get("a.apps.example.com")?.length !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(sink.last?.records.get("a.apps.example.com"), ["10.0.0.1", "10.0.0.2"]);
+    const observed = performance.now();
+    store.upsert("Node", node("w2", "10.0.0.2", { ready: false }));
+    while (sink.last?.records.get("a.apps.example.com")?.length !== 1 && performance.now() - observed < 2000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const elapsed = performance.now() - observed;
+    assert.deepEqual(sink.last?.records.get("a.apps.example.com"), ["10.0.0.1"]);
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    // A storm of events keeps flushing within the max delay too.
+    const stormStart = Date.now(); // the sink stamps writes with the controller clock (Date.now)
+    for (let i = 0; i < 40; i++) {
+      store.upsert("Ingress", ingress("web", `s${i}`, [`s${i}.apps.example.com`], ["10.0.0.1"]));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(sink.writes.some((w) => w.at > stormStart && w.at - stormStart < 400), "a write happened during the storm");
+    await ctl.stop();
+    await flush();
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { NodeState, SourceEntry } from "../../sidecar/src/model";
+import { diffHostsData, planHostsData, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
+
+const ZONES = ["apps.example.com"];
+const n = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true });
+const e = (hostname: string, targets: string[], owner = "Ingress/web/x"): SourceEntry => ({ hostname, targets, owner });
+
+function plan(over: Partial<PlanInput>) {
+  return planHostsData({ zones: ZONES, entries: [], nodes: [], allDroppedRule: "keep-last", maxTargets: 64, lastServed: new Map(), ...over });
+}
+
+describe("planHostsData", () => {
+  const entries = [e("a.apps.example.com", ["10.0.0.1", "10.0.0.2", "10.0.0.3"])];
+
+  it("drops targets of NotReady, cordoned and deleting nodes (as NodeState.healthy=false)", () => {
+    const r = plan({ entries, nodes: [n("w1", "10.0.0.1"), n("w2", "10.0.0.2", false), n("w3", "10.0.0.3")] });
+    assert.deepEqual(r.data.records.get("a.apps.example.com"), ["10.0.0.1", "10.0.0.3"]);
+    assert.deepEqual(r.data.nodeIps, ["10.0.0.1", "10.0.0.3"]);
+  });
+
+  it("keeps IPs no known node owns (an external load balancer)", () => {
+    const r = plan({ entries: [e("a.apps.example.com", ["192.0.2.7", "10.0.0.2"])], nodes: [n("w2", "10.0.0.2", false)] });
+    assert.deepEqual(r.data.records.get("a.apps.example.com"), ["192.0.2.7"]);
+    assert.deepEqual(r.data.nodeIps, []);
+  });
+
+  it("brings a target back when its node recovers", () => {
+    const down = plan({ entries, nodes: [n("w1", "10.0.0.1", false), n("w2", "10.0.0.2"), n("w3", "10.0.0.3")] });
+    assert.deepEqual(down.data.records.get("a.apps.example.com"), ["10.0.0.2", "10.0.0.3"]);
+    const up = plan({ entries, nodes: [n("w1", "10.0.0.1"), n("w2", "10.0.0.2"), n("w3", "10.0.0.3")], lastServed: down.lastServed });
+    assert.deepEqual(up.data.records.get("a.apps.example.com"), ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+  });
+
+  it("an IP shared by a deleting node and its healthy replacement stays", () => {
+    const r = plan({ entries: [e("a.apps.example.com", ["10.0.0.1"])], nodes: [n("old", "10.0.0.1", false), n("new", "10.0.0.1")] });
+    assert.deepEqual(r.data.records.get("a.apps.example.com"), ["10.0.0.1"]);
+  });
+
+  describe("all targets dropped", () => {
+    const allDown = [n("w1", "10.0.0.1", false), n("w2", "10.0.0.2", false), n("w3", "10.0.0.3", false)];
+    const partly = [n("w1", "10.0.0.1", false), n("w2", "10.0.0.2"), n("w3", "10.0.0.3", false)];
+    const run = (rule: AllDroppedRule) => {
+      const before = plan({ entries, nodes: partly, allDroppedRule: rule });
+      return plan({ entries, nodes: allDown, allDroppedRule: rule, lastServed: before.lastServed });
+    };
+
+    it("keep-last serves the last served non-empty set", () => {
+      const r = run("keep-last");
+      assert.deepEqual(r.data.records.get("a.apps.example.com"), ["10.0.0.2"]);
+      assert.deepEqual(r.held, ["a.apps.example.com"]);
+      assert.deepEqual(r.data.nodeIps, [], "no healthy node serves");
+      // Holding does not overwrite history: a second all-down plan still serves the same set.
+      const again = plan({ entries, nodes: allDown, lastServed: r.lastServed });
+      assert.deepEqual(again.data.records.get("a.apps.example.com"), ["10.0.0.2"]);
+    });
+
+    it("keep-last with no history serves the unfiltered targets", () => {
+      const r = plan({ entries, nodes: allDown });
+      assert.deepEqual(r.data.records.get("a.apps.example.com"), ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    });
+
+    it("keep-all serves the unfiltered targets", () => {
+      assert.deepEqual(run("keep-all").data.records.get("a.apps.example.com"), ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    });
+
+    it("drop serves nothing for the name", () => {
+      const r = run("drop");
+      assert.equal(r.data.records.has("a.apps.example.com"), false);
+      assert.deepEqual(r.dropped, ["a.apps.example.com"]);
+    });
+  });
+
+  it("merges target sets of the same host from two namespaces and caps the merged set", () => {
+    const r = plan({
+      entries: [e("s.apps.example.com", ["10.0.0.3", "10.0.0.1"], "Ingress/a/x"), e("s.apps.example.com", ["10.0.0.2", "10.0.0.1"], "Ingress/b/x")],
+      maxTargets: 2,
+    });
+    assert.deepEqual(r.data.records.get("s.apps.example.com"), ["10.0.0.1", "10.0.0.2"]);
+    assert.deepEqual(r.capped, ["s.apps.example.com"]);
+  });
+
+  it("forgets history of names that disappeared", () => {
+    const r1 = plan({ entries, nodes: [n("w1", "10.0.0.1")] });
+    assert.equal(r1.lastServed.has("a.apps.example.com"), true);
+    assert.equal(plan({ entries: [], lastServed: r1.lastServed }).lastServed.size, 0);
+  });
+});
+
+describe("diffHostsData", () => {
+  const data = (recs: Record<string, string[]>, nodeIps: string[] = []) => ({ zones: ZONES, records: new Map(Object.entries(recs)), nodeIps });
+  it("lists added, removed and changed names and ignores target order", () => {
+    const d = diffHostsData(data({ a: ["1.1.1.1"], b: ["2.2.2.2"], c: ["3.3.3.3", "4.4.4.4"] }), data({ a: ["1.1.1.2"], c: ["4.4.4.4", "3.3.3.3"], d: ["5.5.5.5"] }));
+    assert.deepEqual([d.added, d.removed, d.changed, d.unchanged], [["d"], ["b"], ["a"], false]);
+  });
+  it("reports unchanged only when nothing differs, including nodeIps and zones", () => {
+    assert.equal(diffHostsData(data({ a: ["1.1.1.1"] }), data({ a: ["1.1.1.1"] })).unchanged, true);
+    assert.equal(diffHostsData(data({}, ["1.1.1.1"]), data({}, [])).nodeIpsChanged, true);
+    assert.equal(diffHostsData(undefined, data({})).unchanged, false);
+    assert.equal(diffHostsData({ ...data({}), zones: ["x.com"] }, data({})).zonesChanged, true);
+  });
+});
