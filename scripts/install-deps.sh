@@ -2,8 +2,11 @@
 # Installs everything the tests need, and nothing twice: Debian packages for the
 # real DNS servers and load balancer the tests run on loopback, then npm packages.
 # Safe to run again; a second run only checks.
+#   --npm-only   only the npm packages (for `npm run synth`, which needs no servers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+npm_only=0
+[ "${1:-}" = "--npm-only" ] && npm_only=1
 
 # tool binary -> Debian package that provides it
 declare -A TOOLS=(
@@ -15,11 +18,14 @@ declare -A TOOLS=(
   [/usr/sbin/unbound-checkconf]=unbound
   [/usr/bin/dnsperf]=dnsperf
   [/usr/bin/dig]=dnsutils
+  [/usr/bin/cloud-init]=cloud-init
+  [/usr/sbin/netplan]=netplan.io
 )
 missing=()
 for bin in "${!TOOLS[@]}"; do
   [ -x "$bin" ] || missing+=("${TOOLS[$bin]}")
 done
+[ "$npm_only" -eq 1 ] && missing=()
 if [ "${#missing[@]}" -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "install-deps: installing Debian packages: $pkgs"
@@ -34,7 +40,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $pkgs
-else
+elif [ "$npm_only" -eq 0 ]; then
   echo "install-deps: Debian packages present"
 fi
 
