@@ -66,7 +66,7 @@ export function poolQuantityProblems(clusterProps: unknown): string[] {
   );
 }
 
-/** Labels purpose=cdns and a unique index; taints purpose=cdns:NoSchedule and :NoExecute. */
+/** Labels purpose=cdns and a unique index; taints purpose=cdns:NoSchedule and :NoExecute; rollingUpdate.maxSurge 0. */
 export function poolLabelTaintProblems(clusterProps: unknown): string[] {
   const problems: string[] = [];
   const seenIndex = new Map<string, string>();
@@ -92,6 +92,11 @@ export function poolLabelTaintProblems(clusterProps: unknown): string[] {
         return taint["key"] === CDNS_PURPOSE_KEY && taint["value"] === CDNS_PURPOSE_VALUE && e === effect;
       });
       if (!has) problems.push(`cDNS machine pool "${name}" lacks taint ${CDNS_PURPOSE_KEY}=${CDNS_PURPOSE_VALUE}:${effect}`);
+    }
+    // One static IP: a surge machine would boot beside the old one with the same address (FACTS.md).
+    const maxSurge = obj(p["rollingUpdate"])["maxSurge"];
+    if (maxSurge !== "0" && maxSurge !== 0) {
+      problems.push(`cDNS machine pool "${name}" has rollingUpdate.maxSurge ${JSON.stringify(maxSurge ?? "unset")}; it must be 0 (a replacement must not boot beside the old node with the same IP)`);
     }
   }
   return problems;

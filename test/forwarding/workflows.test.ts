@@ -118,7 +118,19 @@ test("up.yml: on pushes to main only, pulumi up behind the production-approval e
 
 test("the secret check catches an inlined credential", () => {
   const { text, wf } = load("up.yml");
-  const leaked = text.replace("${{ secrets.VSPHERE_PASSWORD }}", "hunter2");
-  assert.throws(() => assertNoInlinedSecrets(leaked, parse(leaked) as Workflow), /VSPHERE_PASSWORD must come from secrets/);
+  const leaked = text.replace("${{ secrets.PULUMI_ACCESS_TOKEN }}", "hunter2");
+  assert.notEqual(leaked, text, "the workflow reads PULUMI_ACCESS_TOKEN from secrets");
+  assert.throws(() => assertNoInlinedSecrets(leaked, parse(leaked) as Workflow), /PULUMI_ACCESS_TOKEN must come from secrets/);
   assert.throws(() => assertNoInlinedSecrets(`${text}\n# pul-0123456789abcdef0123456789abcdef01234567\n`, wf));
+});
+
+test("preview and up both run the policy pack, which exists with its manifest", () => {
+  for (const file of ["preview.yml", "up.yml"]) {
+    const { wf } = load(file);
+    const jobName = file === "preview.yml" ? "preview" : "up";
+    const job = wf.jobs[jobName];
+    assert.ok(job !== undefined, `${file} has a ${jobName} job`);
+    assert.equal(pulumiStep(job).with?.["policyPacks"], "policy", `${file}: pulumi/actions runs --policy-pack policy`);
+  }
+  assert.match(readFileSync(join(WORKFLOWS, "..", "..", "policy", "PulumiPolicy.yaml"), "utf8"), /runtime:\s*nodejs/);
 });

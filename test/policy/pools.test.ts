@@ -83,3 +83,13 @@ test("cdns-pool-labels-and-taints: two pools with one index are reported", () =>
   assert.deepEqual(poolQuantityProblems(cluster()), []);
   assert.deepEqual(poolQuantityProblems({}), [], "a ClusterV2 without rkeConfig has no cDNS pool");
 });
+
+test("cdns-pool-labels-and-taints: a surge machine is refused (maxSurge must be 0)", async () => {
+  const surge = cdnsPool(0, { rollingUpdate: { maxSurge: "1", maxUnavailable: "0" } });
+  const unset = cdnsPool(1, { rollingUpdate: undefined });
+  const v = await analyze([cdnsPoolLabelsAndTaints], CLUSTER_V2_TYPE, cluster(surge, unset, cdnsPool(2, { rollingUpdate: { maxSurge: 0 } })));
+  assert.deepEqual(v.map((x) => x.message), [
+    'cDNS machine pool "cdns-0" has rollingUpdate.maxSurge "1"; it must be 0 (a replacement must not boot beside the old node with the same IP)',
+    'cDNS machine pool "cdns-1" has rollingUpdate.maxSurge "unset"; it must be 0 (a replacement must not boot beside the old node with the same IP)',
+  ]);
+});
