@@ -4,12 +4,13 @@
  * Each start waits until the server answers a name it owns, so a test never
  * races the server's start-up, and collects its output for failure messages.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitForAnswer, type DnsAnswer } from "../helpers/dns";
 import { freePort, randomLoopback } from "../helpers/ports";
+import { spawnServer } from "../helpers/process";
 
 export const NAMED_BIN = "/usr/sbin/named";
 export const UNBOUND_BIN = "/usr/sbin/unbound";
@@ -65,28 +66,19 @@ async function startServer(opts: StartOptions): Promise<RunningServer> {
   const address = opts.address ?? randomLoopback();
   const port = opts.port ?? (await freePort(address));
   const confPath = tmp.write(opts.confName, opts.conf(tmp.dir, address, port));
-  const proc: ChildProcess = spawn(opts.bin, opts.args(confPath), { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  proc.stdout?.on("data", (d) => (out += String(d)));
-  proc.stderr?.on("data", (d) => (out += String(d)));
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const server = spawnServer(opts.bin, opts.args(confPath));
   const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGTERM");
-      const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await server.stop();
     tmp.remove();
   };
   try {
     await waitForAnswer(opts.readyName, { server: address, port, timeoutMs: 500 }, opts.ready, 10_000, 50);
   } catch (err) {
-    const tail = out.split("\n").slice(-25).join("\n");
+    const tail = server.output().split("\n").slice(-25).join("\n");
     await stop();
     throw new Error(`${opts.bin} did not start: ${String(err)}\n${tail}`);
   }
-  return { address, port, dir: tmp.dir, output: () => out, stop };
+  return { address, port, dir: tmp.dir, output: server.output, stop };
 }
 
 export interface NamedOptions {

@@ -1,9 +1,10 @@
 /** Helpers for the HAProxy tests: a real haproxy in the foreground, tiny TCP backends, the stats socket. */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnServer } from "../helpers/process";
 
 export const HAPROXY_BIN = "/usr/sbin/haproxy";
 
@@ -28,26 +29,16 @@ export interface RunningHaproxy {
 
 /** Starts `haproxy -db -f cfg` and waits until `readyPort` on `readyHost` accepts connections. */
 export async function startHaproxy(cfgPath: string, readyHost: string, readyPort: number): Promise<RunningHaproxy> {
-  const proc = spawn(HAPROXY_BIN, ["-db", "-f", cfgPath], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  proc.stdout?.on("data", (d) => (out += String(d)));
-  proc.stderr?.on("data", (d) => (out += String(d)));
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGTERM");
-      await Promise.race([exited, sleep(3000)]);
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-    }
-  };
+  const server = spawnServer(HAPROXY_BIN, ["-db", "-f", cfgPath]);
+  const stop = (): Promise<void> => server.stop(3000);
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) break;
-    if (await canConnect(readyHost, readyPort)) return { process: proc, output: () => out, stop };
+    if (server.exited()) break;
+    if (await canConnect(readyHost, readyPort)) return { process: server.process, output: server.output, stop };
     await sleep(20);
   }
   await stop();
-  throw new Error(`haproxy did not start:\n${out}`);
+  throw new Error(`haproxy did not start:\n${server.output()}`);
 }
 
 export function sleep(ms: number): Promise<void> {

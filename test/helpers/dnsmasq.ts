@@ -1,5 +1,5 @@
 /** Starts a real dnsmasq on loopback with a conf from renderDnsmasqConf(). */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { renderDnsmasqConf, type DnsmasqConfInput } from "../../lib/render/dnsma
 import { healthName } from "../../lib/dns/names";
 import { freePort, randomLoopback } from "./ports";
 import { waitForAnswer } from "./dns";
+import { spawnServer } from "./process";
 
 export const DNSMASQ_BIN = "/usr/sbin/dnsmasq";
 
@@ -38,17 +39,13 @@ export async function startDnsmasq(opts: StartDnsmasqOptions): Promise<RunningDn
   const port = opts.port ?? (await freePort(address));
   const confPath = join(dir, "dnsmasq.conf");
   writeFileSync(confPath, renderDnsmasqConf({ ...opts, hostsDir, port, listenAddress: address }));
-  const proc = spawn(DNSMASQ_BIN, [`--conf-file=${confPath}`], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  proc.stdout?.on("data", (d) => (out += String(d)));
-  proc.stderr?.on("data", (d) => (out += String(d)));
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const server = spawnServer(DNSMASQ_BIN, [`--conf-file=${confPath}`]);
   const zone0 = opts.zones[0] as string;
   try {
     await waitForAnswer(healthName(zone0), { server: address, port }, (a) => a.addresses.length > 0, 5000);
   } catch (err) {
-    proc.kill("SIGKILL");
-    throw new Error(`dnsmasq did not start: ${String(err)}\n${out}`);
+    await server.stop(0);
+    throw new Error(`dnsmasq did not start: ${String(err)}\n${server.output()}`);
   }
   return {
     address,
@@ -56,13 +53,10 @@ export async function startDnsmasq(opts: StartDnsmasqOptions): Promise<RunningDn
     hostsDir,
     confPath,
     dir,
-    process: proc,
-    output: () => out,
+    process: server.process,
+    output: server.output,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill("SIGTERM");
-        await exited;
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
