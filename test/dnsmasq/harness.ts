@@ -29,6 +29,20 @@ export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return sa.every((x, i) => x === sb[i]);
 }
 
+/**
+ * Waits until every one of `names` answers as `matches` says. With sharded
+ * hosts files dnsmasq re-reads one file per inotify event, so one name showing
+ * the new state does not prove every file was re-read yet.
+ */
+export async function waitForAll(
+  server: QueryOptions,
+  names: readonly string[],
+  matches: (name: string, a: DnsAnswer) => boolean,
+  timeoutMs = 5000,
+): Promise<void> {
+  for (const name of names) await waitForAnswer(name, server, (a) => matches(name, a), timeoutMs, 1);
+}
+
 export function hasDuplicates(a: readonly string[]): boolean {
   return new Set(a).size !== a.length;
 }

@@ -9,7 +9,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderHostsFile } from "../../sidecar/src/sink/renderHosts";
 import { waitForAnswer } from "../helpers/dns";
-import { hasDuplicates, hostsData, sameSet, startSinkRig, ZONES } from "./harness";
+import { hasDuplicates, hostsData, sameSet, startSinkRig, waitForAll, ZONES } from "./harness";
 import { allNames, answerMatches, expected, genIp, STABLE, stateAt } from "./states";
 
 const [Z0] = ZONES;
@@ -41,6 +41,7 @@ test("1,000 rewrites interleaved with UDP queries: no answer ever has duplicates
     assert.equal(k, REWRITES, `only ${k} rewrites within the time bound`);
     const last = stateAt(REWRITES - 1);
     await rig.writeAndWait(last, `gen.${Z0}`, [genIp(REWRITES - 1)]);
+    await waitForAll({ server: rig.dnsmasq.address, port: rig.dnsmasq.port }, names, (name, a) => answerMatches(last, name, a)).catch(() => undefined);
     const wrong: string[] = [];
     for (const name of names) {
       const a = await rig.ask(name);

@@ -93,7 +93,7 @@ test("control: the naive one-line-per-hostname layout leaves c stuck (so the rot
       "10.0.0.2 c.apps.example.com", "10.0.0.3 c.apps.example.com", "10.0.0.4 c.apps.example.com",
     ].join("\n") + "\n";
     // Same atomic writer, naive renderer: only the layout differs from the sink's.
-    const writer = new AtomicHostsWriter({ dir: rig.dnsmasq.hostsDir, render: () => naive, log: () => undefined });
+    const writer = new AtomicHostsWriter({ shards: 1, dir: rig.dnsmasq.hostsDir, render: () => naive, log: () => undefined });
     await writer.write(hostsData({}));
     const c = ["10.0.0.2", "10.0.0.3", "10.0.0.4"];
     await waitForAnswer(`c.${Z}`, { server: rig.dnsmasq.address, port: rig.dnsmasq.port }, (a) => sameSet(a.addresses, c), 5000, 5);

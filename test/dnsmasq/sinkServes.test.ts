@@ -82,7 +82,7 @@ test("one IP with 2,000 names (split lines): every name answers once, the canoni
     }
     assert.equal(bad, 0, `${bad} of 2,003 names answered wrongly`);
     const log = rig.dnsmasq.output();
-    assert.match(log, /read .*ingress\.hosts - \d+ names/);
+    assert.match(log, /read .*ingress\.hosts(\.[a-z0-9]+)? - \d+ names/);
   } finally {
     await rig.stop();
   }

@@ -13,7 +13,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import type { HostsData } from "../../sidecar/src/model";
 import type { RunningDnsmasq } from "../helpers/dnsmasq";
-import { startSinkRig, ZONES } from "./harness";
+import { startSinkRig, waitForAll, ZONES } from "./harness";
 import { allNames, answerMatches, expected, genIp, stateAt } from "./states";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -78,6 +78,8 @@ async function runUnderLoad(d: RunningDnsmasq, rewrites: number, write: (data: H
         const t = performance.now();
         await write(states[k] as HostsData);
         await waitForAnswer(`gen.${Z0}`, server, (a) => a.addresses[0] === genIp(k), 5000, 1);
+        // Every file of state k re-read (shards are re-read one event at a time).
+        await waitForAll(server, names, (name, a) => answerMatches(states[k] as HostsData, name, a));
         res.writeToVisibleMs.push(performance.now() - t);
         confirmed = k;
       }

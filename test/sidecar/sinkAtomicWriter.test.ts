@@ -1,4 +1,4 @@
-/** AtomicHostsWriter on a real temp directory, with injected faults, kill and logger. */
+/** AtomicHostsWriter on a real temp directory, with injected faults, kill and logger: the single-file layout (shards: 1); sinkShards.test.ts covers the sharded one. */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -73,7 +73,7 @@ function logSink(): { log: (level: SinkLogLevel, msg: string) => void; lines: st
 test("writes the rendered file via a dot temp file in the same directory, then renames it", async (t) => {
   const dir = tempDir(t);
   const fs = spyFs();
-  const w = new AtomicHostsWriter({ dir, fs, log: () => undefined });
+  const w = new AtomicHostsWriter({ shards: 1, dir, fs, log: () => undefined });
   const res = await w.write(data(1));
   assert.equal(res.changed, true);
   assert.equal(res.path, join(dir, "ingress.hosts"));
@@ -91,10 +91,10 @@ test("writes the rendered file via a dot temp file in the same directory, then r
 
 test("unchanged content skips the write, also for a new writer (restart) finding the same file", async (t) => {
   const dir = tempDir(t);
-  const first = await new AtomicHostsWriter({ dir, log: () => undefined }).write(data(1));
+  const first = await new AtomicHostsWriter({ shards: 1, dir, log: () => undefined }).write(data(1));
   const ino = statSync(first.path).ino;
   const fs = spyFs();
-  const w = new AtomicHostsWriter({ dir, fs, log: () => undefined });
+  const w = new AtomicHostsWriter({ shards: 1, dir, fs, log: () => undefined });
   const again = await w.write(data(1));
   assert.equal(again.changed, false);
   assert.equal(fs.calls.filter((c) => c.startsWith("open") || c.startsWith("rename")).length, 0, fs.calls.join(", "));
@@ -107,8 +107,8 @@ test("unchanged content skips the write, also for a new writer (restart) finding
 for (const step of ["open-temp", "writeFile", "sync", "close", "rename"] as const) {
   test(`failure at ${step}: the promise rejects, the old file stays, no temp file is left`, async (t) => {
     const dir = tempDir(t);
-    await new AtomicHostsWriter({ dir, log: () => undefined }).write(data(1));
-    const w = new AtomicHostsWriter({ dir, fs: spyFs(step), log: () => undefined });
+    await new AtomicHostsWriter({ shards: 1, dir, log: () => undefined }).write(data(1));
+    const w = new AtomicHostsWriter({ shards: 1, dir, fs: spyFs(step), log: () => undefined });
     await assert.rejects(w.write(data(2)), new RegExp(`injected failure at ${step}`));
     assert.deepEqual(readdirSync(dir), ["ingress.hosts"]);
     assert.equal(readFileSync(join(dir, "ingress.hosts"), "utf8"), renderHostsFile(data(1)));
@@ -120,14 +120,14 @@ for (const step of ["open-temp", "writeFile", "sync", "close", "rename"] as cons
 
 test("failure at the directory fsync rejects (the caller retries) and leaves no temp file", async (t) => {
   const dir = tempDir(t);
-  const w = new AtomicHostsWriter({ dir, fs: spyFs("fsync-dir"), log: () => undefined });
+  const w = new AtomicHostsWriter({ shards: 1, dir, fs: spyFs("fsync-dir"), log: () => undefined });
   await assert.rejects(w.write(data(2)), /injected failure at fsync-dir/);
   assert.deepEqual(readdirSync(dir), ["ingress.hosts"]);
 });
 
 test("invalid data rejects with HostsDataError and touches nothing", async (t) => {
   const dir = tempDir(t);
-  const w = new AtomicHostsWriter({ dir, log: () => undefined });
+  const w = new AtomicHostsWriter({ shards: 1, dir, log: () => undefined });
   await w.write(data(1));
   const bad: HostsData = { zones, records: new Map([["x.example.net", ["10.0.0.1"]]]), nodeIps: [] };
   await assert.rejects(w.write(bad), HostsDataError);
@@ -136,12 +136,12 @@ test("invalid data rejects with HostsDataError and touches nothing", async (t) =
 
 test("a missing directory rejects (errors surface)", async (t) => {
   const dir = join(tempDir(t), "missing");
-  await assert.rejects(new AtomicHostsWriter({ dir, log: () => undefined }).write(data(1)), /ENOENT/);
+  await assert.rejects(new AtomicHostsWriter({ shards: 1, dir, log: () => undefined }).write(data(1)), /ENOENT/);
 });
 
 test("overlapping write() calls run in order: the last call's data stays", async (t) => {
   const dir = tempDir(t);
-  const w = new AtomicHostsWriter({ dir, log: () => undefined });
+  const w = new AtomicHostsWriter({ shards: 1, dir, log: () => undefined });
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => w.write(data(i + 1))));
   assert.ok(results.every((r) => r.changed));
   assert.equal(readFileSync(join(dir, "ingress.hosts"), "utf8"), renderHostsFile(data(20)));
@@ -152,7 +152,7 @@ test("stale temp files of a crashed writer are swept once; other dotfiles are le
   const dir = tempDir(t);
   writeFileSync(join(dir, ".ingress.hosts.999.7.tmp"), "10.6.6.6 stale.apps.example.com\n");
   writeFileSync(join(dir, ".keep"), "");
-  await new AtomicHostsWriter({ dir, log: () => undefined }).write(data(1));
+  await new AtomicHostsWriter({ shards: 1, dir, log: () => undefined }).write(data(1));
   assert.deepEqual(readdirSync(dir).sort(), [".keep", "ingress.hosts"]);
 });
 
@@ -166,7 +166,7 @@ test("SIGHUP goes to the pid in the pid file after a changed write, not after a 
   t.after(() => rmSync(pidFile, { force: true }));
   writeFileSync(pidFile, "4242\n");
   const kills: Array<[number, string]> = [];
-  const w = new AtomicHostsWriter({ dir, pidFile, kill: (pid, sig) => void kills.push([pid, sig]), log: () => undefined });
+  const w = new AtomicHostsWriter({ shards: 1, dir, pidFile, kill: (pid, sig) => void kills.push([pid, sig]), log: () => undefined });
   assert.equal((await w.write(data(1))).signalled, true);
   assert.deepEqual(kills, [[4242, "SIGHUP"]]);
   assert.equal((await w.write(data(1))).signalled, false);
@@ -176,7 +176,7 @@ test("SIGHUP goes to the pid in the pid file after a changed write, not after a 
 test("no pid file configured: no signal", async (t) => {
   const dir = tempDir(t);
   let killed = 0;
-  const res = await new AtomicHostsWriter({ dir, kill: () => void killed++, log: () => undefined }).write(data(1));
+  const res = await new AtomicHostsWriter({ shards: 1, dir, kill: () => void killed++, log: () => undefined }).write(data(1));
   assert.equal(res.signalled, false);
   assert.equal(killed, 0);
 });
@@ -191,7 +191,7 @@ test("stale pid (ESRCH), missing pid file and junk pids are logged, never fatal"
     calls++;
     throw Object.assign(new Error("kill ESRCH"), { code: "ESRCH" });
   };
-  const w = new AtomicHostsWriter({ dir, pidFile, kill: esrch, log });
+  const w = new AtomicHostsWriter({ shards: 1, dir, pidFile, kill: esrch, log });
 
   writeFileSync(pidFile, "4242");
   const stale = await w.write(data(1));

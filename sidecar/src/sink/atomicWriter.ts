@@ -12,6 +12,10 @@
  *   the rename took the file away.
  * - fsync of the file before the rename and of the directory after it, so a
  *   crash never leaves an empty or missing file behind a completed write.
+ * - The data is spread over shard files (shards.ts): dnsmasq's re-read of a
+ *   changed file costs (records in it) x (records it holds), so a change
+ *   rewrites, and dnsmasq re-reads, only the shards it touched. Each file is
+ *   replaced with the pattern above; a hostname never moves between files.
  * - SIGHUP is an optional safety net (it clears dnsmasq's cache and re-reads
  *   every hosts file); it needs the pid, so it only runs when a pid file is
  *   configured, and a missing or stale pid is logged, never fatal: inotify
@@ -21,17 +25,31 @@ import * as nodeFs from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_HOSTS_DIR, DEFAULT_HOSTS_FILE } from "../../../lib/config/defaults";
 import type { HostsData } from "../model";
-import { renderHostsFile } from "./renderHosts";
+import { HostsDataError, renderHostsFile } from "./renderHosts";
+import {
+  DEFAULT_HOSTS_SHARDS,
+  isHostsFileName,
+  MAX_HOSTS_SHARDS,
+  partitionHostsData,
+  samePart,
+  shardHeader,
+  shardsOfContent,
+  type HostsPart,
+} from "./shards";
 
 /** What one write() did. */
 export interface WriteResult {
-  /** False when the file already had this content and nothing was written. */
+  /** False when every file already had this content and nothing was written or removed. */
   readonly changed: boolean;
-  /** The hosts file. */
+  /** The hosts file (shards: 1) or the hosts directory (shards > 1). */
   readonly path: string;
-  /** Size of the content in bytes. */
+  /** Names of the files replaced by this write, in write order. */
+  readonly written: readonly string[];
+  /** Names of our files this write removed (emptied shards, files of another shard count). */
+  readonly removed: readonly string[];
+  /** Size in bytes of all our files after the write. */
   readonly bytes: number;
-  /** Milliseconds spent rendering. */
+  /** Milliseconds spent splitting and rendering (only parts that changed are rendered). */
   readonly renderMs: number;
   /** Milliseconds on the filesystem and signal: compare, then (when changed) write, fsync, rename, SIGHUP. */
   readonly writeMs: number;
@@ -69,8 +87,14 @@ export type SinkLogger = (level: SinkLogLevel, msg: string, fields?: Readonly<Re
 export interface AtomicHostsWriterOptions {
   /** Directory dnsmasq watches. @default DEFAULT_HOSTS_DIR */
   readonly dir?: string;
-  /** File name inside `dir`; must not start with `.`. @default DEFAULT_HOSTS_FILE */
+  /** File name inside `dir` (shards add `.nodes` and `.<i>` to it); must not start with `.`. @default DEFAULT_HOSTS_FILE */
   readonly fileName?: string;
+  /**
+   * Number of shard files the hostnames are spread over (see shards.ts); 1 =
+   * one file named `fileName`. A change rewrites only the shards it touches.
+   * @default DEFAULT_HOSTS_SHARDS
+   */
+  readonly shards?: number;
   /** dnsmasq's pid file; when set, each changed write is followed by SIGHUP. @default undefined (no signal) */
   readonly pidFile?: string;
   /** File mode of the hosts file. @default 0o644 (dnsmasq may run as another user) */
@@ -83,7 +107,7 @@ export interface AtomicHostsWriterOptions {
   readonly log?: SinkLogger;
   /** Clock in milliseconds. @default performance.now */
   readonly now?: () => number;
-  /** @default renderHostsFile */
+  /** Renders one file's share of the data. @default renderHostsFile */
   readonly render?: (data: HostsData) => string;
 }
 
@@ -104,7 +128,9 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 export class AtomicHostsWriter implements HostsSink {
+  /** The hosts file (shards: 1) or the hosts directory (shards > 1). */
   readonly path: string;
+  readonly shards: number;
   private readonly dir: string;
   private readonly fileName: string;
   private readonly fs: WriterFs;
@@ -116,6 +142,10 @@ export class AtomicHostsWriter implements HostsSink {
   private readonly pidFile: string | undefined;
   private tempSeq = 0;
   private sweptStaleTemps = false;
+  /** Content of each of our files as it is on disk; undefined until the directory was read once. */
+  private onDisk: Map<string, string> | undefined;
+  /** Parts of the last fully successful write: an equal part is neither rendered nor compared again. */
+  private lastParts = new Map<string, HostsPart>();
   /** Writes run one at a time, in call order, so the last call's data is what stays. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -125,7 +155,11 @@ export class AtomicHostsWriter implements HostsSink {
     if (this.fileName.startsWith(".") || this.fileName.includes("/") || this.fileName === "") {
       throw new Error(`AtomicHostsWriter: fileName ${JSON.stringify(this.fileName)} must be a plain name not starting with "." (dnsmasq ignores dotfiles)`);
     }
-    this.path = join(this.dir, this.fileName);
+    this.shards = opts.shards ?? DEFAULT_HOSTS_SHARDS;
+    if (!Number.isInteger(this.shards) || this.shards < 1 || this.shards > MAX_HOSTS_SHARDS) {
+      throw new Error(`AtomicHostsWriter: shards must be an integer from 1 to ${MAX_HOSTS_SHARDS}, got ${this.shards}`);
+    }
+    this.path = this.shards === 1 ? join(this.dir, this.fileName) : this.dir;
     this.fs = opts.fs ?? nodeWriterFs;
     this.kill = opts.kill ?? ((pid, signal) => void process.kill(pid, signal));
     this.log = opts.log ?? stderrLogger;
@@ -145,17 +179,67 @@ export class AtomicHostsWriter implements HostsSink {
 
   private async writeNow(data: HostsData, start: number): Promise<WriteResult> {
     const t0 = this.now();
-    const content = this.render(data);
+    const parts = partitionHostsData(data, this.fileName, this.shards);
+    const rendered = this.renderChanged(parts);
     const t1 = this.now();
-    const bytes = Buffer.byteLength(content);
-    const result = (changed: boolean, signalled: boolean): WriteResult => {
+    try {
+      if (!this.sweptStaleTemps) await this.sweepStaleTemps();
+      const onDisk = this.onDisk ?? (this.onDisk = await this.readOurFiles());
+      const written: string[] = [];
+      const removed: string[] = [];
+      // Files another K wrote hold names in other files than ours would: remove
+      // them all before writing, never after (see shards.ts on dnsmasq's
+      // cross-file duplicate dropping). Otherwise only files no part needs.
+      const foreign = [...onDisk].some(([, content]) => shardsOfContent(content) !== this.shards);
+      for (const name of [...onDisk.keys()]) {
+        if (foreign || !parts.has(name)) {
+          await this.remove(name);
+          onDisk.delete(name);
+          removed.push(name);
+        }
+      }
+      for (const [name, content] of rendered) {
+        if (onDisk.get(name) === content) continue;
+        await this.replace(name, content);
+        onDisk.set(name, content);
+        written.push(name);
+      }
+      if (written.length > 0 || removed.length > 0) await this.syncDir();
+      this.lastParts = parts;
+      let bytes = 0;
+      for (const content of onDisk.values()) bytes += Buffer.byteLength(content);
+      const changed = written.length > 0 || removed.length > 0;
+      const signalled = changed ? await this.signal() : false;
       const end = this.now();
-      return { changed, path: this.path, bytes, renderMs: t1 - t0, writeMs: end - t1, totalMs: end - start, signalled };
-    };
-    if (!this.sweptStaleTemps) await this.sweepStaleTemps();
-    if ((await this.currentContent()) === content) return result(false, false);
-    await this.replace(content);
-    return result(true, await this.signal());
+      return { changed, path: this.path, written, removed, bytes, renderMs: t1 - t0, writeMs: end - t1, totalMs: end - start, signalled };
+    } catch (err) {
+      // What is on disk is still tracked file by file; forget the parts so the
+      // next write renders and compares everything again.
+      this.lastParts = new Map();
+      throw err;
+    }
+  }
+
+  /** Renders the parts that differ from the last successful write; every problem of every part at once. */
+  private renderChanged(parts: ReadonlyMap<string, HostsPart>): Map<string, string> {
+    const out = new Map<string, string>();
+    const problems = new Set<string>();
+    for (const [name, part] of parts) {
+      const known = this.onDisk?.get(name);
+      if (known !== undefined && samePart(this.lastParts.get(name)?.data, part.data)) {
+        out.set(name, known);
+        continue;
+      }
+      try {
+        const body = this.render(part.data);
+        out.set(name, this.shards === 1 ? body : `${shardHeader(part.label, this.shards)}\n${body}`);
+      } catch (err) {
+        if (!(err instanceof HostsDataError)) throw err;
+        for (const p of err.problems) problems.add(p);
+      }
+    }
+    if (problems.size > 0) throw new HostsDataError([...problems]);
+    return out;
   }
 
   /**
@@ -174,18 +258,30 @@ export class AtomicHostsWriter implements HostsSink {
     }
   }
 
-  /** The file's content now, or undefined when it does not exist. */
-  private async currentContent(): Promise<string | undefined> {
+  /** Our files already in the directory (a restarted sidecar finds its predecessor's), with their content. */
+  private async readOurFiles(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const name of (await this.fs.readdir(this.dir)).sort()) {
+      if (!isHostsFileName(this.fileName, name)) continue;
+      try {
+        out.set(name, await this.fs.readText(join(this.dir, name)));
+      } catch (err) {
+        if (errnoCode(err) !== "ENOENT") throw err;
+      }
+    }
+    return out;
+  }
+
+  private async remove(name: string): Promise<void> {
     try {
-      return await this.fs.readText(this.path);
+      await this.fs.unlink(join(this.dir, name));
     } catch (err) {
-      if (errnoCode(err) === "ENOENT") return undefined;
-      throw err;
+      if (errnoCode(err) !== "ENOENT") throw err;
     }
   }
 
-  private async replace(content: string): Promise<void> {
-    const temp = join(this.dir, `.${this.fileName}.${process.pid}.${++this.tempSeq}.tmp`);
+  private async replace(name: string, content: string): Promise<void> {
+    const temp = join(this.dir, `.${name}.${process.pid}.${++this.tempSeq}.tmp`);
     let created = false;
     try {
       const fh = await this.fs.open(temp, "wx", this.mode);
@@ -196,13 +292,16 @@ export class AtomicHostsWriter implements HostsSink {
       } finally {
         await fh.close();
       }
-      await this.fs.rename(temp, this.path);
+      await this.fs.rename(temp, join(this.dir, name));
       created = false;
     } catch (err) {
       if (created) await this.fs.unlink(temp).catch((e: unknown) => this.log("error", "could not remove temp file", { temp, error: String(e) }));
       throw err;
     }
-    // The rename is durable only once the directory entry is on disk.
+  }
+
+  /** A rename or unlink is durable only once the directory entry is on disk: one fsync covers them all. */
+  private async syncDir(): Promise<void> {
     const dh = await this.fs.open(this.dir, "r");
     try {
       await dh.sync();

@@ -1,4 +1,15 @@
 /** The sink layer: render HostsData as a dnsmasq hosts file and replace it atomically. */
+export {
+  DEFAULT_HOSTS_SHARDS,
+  MAX_HOSTS_SHARDS,
+  hostnameHash,
+  isHostsFileName,
+  nodesFileName,
+  partitionHostsData,
+  shardFileName,
+  shardOf,
+  type HostsPart,
+} from "./shards";
 export { renderHostsFile, HostsDataError, HOSTS_FILE_HEADER, HOSTS_LINE_MAX_CHARS } from "./renderHosts";
 export {
   AtomicHostsWriter,

@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: propagation latency, render-and-write time, sidecar RSS and
+ * dnsperf qps against a baseline measured in the same run; prints a table with
+ * the targets and writes dist/bench/results.json. Every server runs on
+ * 127.0.0.x; every loop is bounded by a sample count and a time budget.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_HOSTS_SHARDS } from "../sidecar/src/sink/shards";
+import { installSignalCleanup } from "./cleanup";
+import { measurePropagation, type PropagationResult } from "./propagation";
+import { measureQps, type QpsResult } from "./qps";
+import { measureRenderWrite, type RenderWriteResult } from "./renderWrite";
+import { bundleRssChild, measureRss, type RssResult } from "./rss";
+import { formatReport, type Target } from "./table";
+import { MAX_TARGETS, MIN_TARGETS, NODE_COUNT } from "./workload";
+
+const SIZES = [100, 1000, 10_000] as const;
+const BIG = 10_000;
+
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly machine: { readonly cpus: number; readonly node: string };
+  readonly workload: { readonly nodes: number; readonly hostsPerIngress: string; readonly targetsPerIngress: string };
+  readonly shards: number;
+  readonly propagation: PropagationResult[];
+  /** Same at 10,000 with the single-file layout (shards: 1), for the before/after comparison. */
+  readonly propagationSingleFile: PropagationResult;
+  readonly renderWrite: RenderWriteResult[];
+  readonly rss: { readonly baseline: RssResult; readonly sizes: RssResult[] };
+  readonly qps: QpsResult;
+  /** Same data loaded before dnsmasq started (diagnosis: dnsmasq sizes its hash table only then). */
+  readonly qpsLoadedAtStart: QpsResult;
+  readonly targets: Target[];
+}
+
+function log(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  installSignalCleanup();
+  const t0 = performance.now();
+  const propagation: PropagationResult[] = [];
+  for (const n of SIZES) {
+    log(`propagation at ${n} ingresses`);
+    propagation.push(await measurePropagation(n, { samples: 80, budgetMs: 40_000 }));
+  }
+  log(`propagation at ${BIG} ingresses, single file (shards: 1)`);
+  const propagationSingleFile = await measurePropagation(BIG, { samples: 15, budgetMs: 30_000, writer: { shards: 1 } });
+  const renderWrite: RenderWriteResult[] = [];
+  for (const n of SIZES) {
+    log(`render-and-write at ${n}`);
+    renderWrite.push(await measureRenderWrite(n, 50));
+  }
+  log("rss");
+  const bundle = await bundleRssChild();
+  let baseline: RssResult;
+  const rssSizes: RssResult[] = [];
+  try {
+    baseline = await measureRss(bundle.file, 0);
+    for (const n of SIZES) rssSizes.push(await measureRss(bundle.file, n));
+  } finally {
+    bundle.dispose();
+  }
+  log("dnsperf (data written after dnsmasq started, as in the pod)");
+  const qps = await measureQps(BIG, 5, 2, "after-start");
+  log("dnsperf (data present when dnsmasq started)");
+  const qpsLoadedAtStart = await measureQps(BIG, 5, 1, "at-start");
+
+  const big = <T extends { ingresses: number }>(xs: readonly T[]): T => xs.find((x) => x.ingresses === BIG) as T;
+  const targets: Target[] = [
+    { what: `propagation p99 at ${BIG}`, limit: "<= 250 ms", value: big(propagation).latency.p99, unit: "ms", pass: big(propagation).latency.p99 <= 250 },
+    { what: `render+write (plan+render+write) p99 at ${BIG}`, limit: "<= 50 ms", value: big(renderWrite).total.p99, unit: "ms", pass: big(renderWrite).total.p99 <= 50 },
+    { what: `sidecar RSS at ${BIG}`, limit: "<= 96 MiB", value: big(rssSizes).rssMiB, unit: "MiB", pass: big(rssSizes).rssMiB <= 96 },
+    { what: `qps ratio at ${BIG} (ours / minimal)`, limit: ">= 0.95", value: qps.ratio, unit: "", pass: qps.ratio >= 0.95 },
+  ];
+  const results: BenchResults = {
+    startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
+    seconds: (performance.now() - t0) / 1000,
+    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+    workload: { nodes: NODE_COUNT, hostsPerIngress: "1 (2 for every third)", targetsPerIngress: `${MIN_TARGETS}..${MAX_TARGETS} of the ${NODE_COUNT} node IPs` },
+    shards: DEFAULT_HOSTS_SHARDS,
+    propagation,
+    propagationSingleFile,
+    renderWrite,
+    rss: { baseline, sizes: rssSizes },
+    qps,
+    qpsLoadedAtStart,
+    targets,
+  };
+  const out = join(__dirname, "..", "dist", "bench");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(formatReport(results));
+  process.stdout.write(`\nresults: dist/bench/results.json (${results.seconds.toFixed(0)} s)\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

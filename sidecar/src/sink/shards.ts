@@ -1,0 +1,126 @@
+/**
+ * How the hosts data is split over files in dnsmasq's hosts directory.
+ *
+ * Why split at all (measured by `npm run bench`, dnsmasq 2.90): dnsmasq
+ * re-reads a changed hosts file on inotify without resizing its hash table
+ * (only the start-up and SIGHUP reads do), and each record it adds walks a
+ * hash chain and scans the table for the address's reverse owner. The cost of
+ * one re-read grows with (records in the file) x (records in the cache): one
+ * file of 10,000 Ingresses took ~1.6 s to become visible. With K shards a
+ * change re-reads one K-th of the records.
+ *
+ * Layout for K > 1:
+ * - `<fileName>.nodes`: node IPs with their canonical name and `nodes.<zone>`;
+ * - `<fileName>.<i>` (i zero-padded, 0 <= i < K): the hostnames whose stable
+ *   hash falls in shard i, each line `IP canonical-name hostname...` (the same
+ *   renderHostsFile layout, so every line starts with the per-node canonical
+ *   name and no ingress hostname ever owns an IP's PTR flag, whatever file
+ *   dnsmasq reads first);
+ * - a shard with no hostnames has no file.
+ * A hostname always lives in the same file (the hash only depends on the name
+ * and K), so a change never moves a name between files. That matters: dnsmasq
+ * drops a record read from one file when another file already holds the same
+ * name and address, so a name moving into a file before leaving its old one
+ * would vanish when the old file is rewritten.
+ *
+ * K = 1 is the single file `<fileName>` holding everything (renderHostsFile).
+ */
+import type { HostsData } from "../model";
+
+/**
+ * Default shard count. Measured at 10,000 Ingresses (bench, 2 vCPUs, data
+ * written after dnsmasq started): write -> visible p50 98 ms with 64 shards,
+ * 51 ms with 128, 29 ms with 256; one file took ~1.7 s.
+ */
+export const DEFAULT_HOSTS_SHARDS = 256;
+export const MAX_HOSTS_SHARDS = 4096;
+
+/** First line of every shard file when K > 1; tells a restarted writer which K wrote the directory. */
+export function shardHeader(label: string, shards: number): string {
+  return `# rancher-cdns hosts shard ${label} of ${shards}`;
+}
+const SHARD_HEADER = /^# rancher-cdns hosts shard \S+ of (\d+)\n/;
+
+/** The K a file was written with: its shard header, or 1 for a file without one (the single-file layout). */
+export function shardsOfContent(content: string): number {
+  const m = SHARD_HEADER.exec(content);
+  return m === null ? 1 : Number(m[1]);
+}
+
+/** FNV-1a, 32 bit: stable across processes and versions (unlike any built-in hash). */
+export function hostnameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function shardOf(hostname: string, shards: number): number {
+  return hostnameHash(hostname) % shards;
+}
+
+function pad(shards: number): number {
+  return String(shards - 1).length;
+}
+
+export function shardFileName(fileName: string, index: number, shards: number): string {
+  return `${fileName}.${String(index).padStart(pad(shards), "0")}`;
+}
+
+export function nodesFileName(fileName: string): string {
+  return `${fileName}.nodes`;
+}
+
+/** True for every file name any K could have written for `fileName` (the single file, `.nodes`, `.<digits>`). */
+export function isHostsFileName(fileName: string, name: string): boolean {
+  if (name === fileName) return true;
+  if (!name.startsWith(`${fileName}.`)) return false;
+  const rest = name.slice(fileName.length + 1);
+  return rest === "nodes" || /^[0-9]+$/.test(rest);
+}
+
+/** One file's share of the data, with the label used in its header. */
+export interface HostsPart {
+  readonly label: string;
+  readonly data: HostsData;
+}
+
+/**
+ * Splits `data` into files, nodes file first (so on a fresh start dnsmasq
+ * reads the node IPs' canonical names before any shard). Iteration order of
+ * the returned map is the write order.
+ */
+export function partitionHostsData(data: HostsData, fileName: string, shards: number): Map<string, HostsPart> {
+  const out = new Map<string, HostsPart>();
+  if (shards === 1) {
+    out.set(fileName, { label: "all", data });
+    return out;
+  }
+  out.set(nodesFileName(fileName), { label: "nodes", data: { zones: data.zones, records: new Map(), nodeIps: data.nodeIps } });
+  const buckets: Array<Map<string, readonly string[]> | undefined> = new Array(shards);
+  for (const [name, ips] of data.records) {
+    const i = shardOf(name, shards);
+    (buckets[i] ??= new Map()).set(name, ips);
+  }
+  for (let i = 0; i < shards; i++) {
+    const records = buckets[i];
+    if (records !== undefined) out.set(shardFileName(fileName, i, shards), { label: String(i), data: { zones: data.zones, records, nodeIps: [] } });
+  }
+  return out;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** True when two parts render to the same bytes for sure (order-sensitive; a false "different" only costs a render). */
+export function samePart(a: HostsData | undefined, b: HostsData): boolean {
+  if (a === undefined || !sameList(a.zones, b.zones) || !sameList(a.nodeIps, b.nodeIps) || a.records.size !== b.records.size) return false;
+  for (const [name, ips] of b.records) {
+    const old = a.records.get(name);
+    if (old === undefined || !sameList(old, ips)) return false;
+  }
+  return true;
+}
