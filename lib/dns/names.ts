@@ -21,6 +21,17 @@ export function nodesName(zone: string): string {
   return `${NODES_LABEL}.${zone}`;
 }
 
+/** Label of the name listing the control-plane nodes: `control-plane.nodes.<zone>`. */
+export const CONTROL_PLANE_LABEL = "control-plane";
+
+/**
+ * Name listing the healthy control-plane nodes, under the reserved
+ * `nodes.<zone>` (an Ingress cannot take it). HAProxy's kube API backend follows it.
+ */
+export function controlPlaneName(zone: string): string {
+  return `${CONTROL_PLANE_LABEL}.${nodesName(zone)}`;
+}
+
 /** Canonical per-node name, first on each hosts line so it owns the PTR flag: `node-10-0-0-11.nodes.<zone>`. */
 export function nodeCanonicalName(ip: string, zone: string): string {
   return `node-${ip.replace(/\./g, "-")}.${nodesName(zone)}`;

@@ -10,7 +10,10 @@
  */
 import { DEFAULT_DNS_PORT, DEFAULT_HAPROXY_MAX_SERVERS } from "../config/defaults";
 import type { ConfigProblem, HaproxyConfig } from "../config/types";
-import { nodesName } from "../dns/names";
+import { controlPlaneName, nodesName } from "../dns/names";
+
+// Moved to lib/dns/names.ts (the sidecar serves the name); re-exported for existing importers.
+export { CONTROL_PLANE_LABEL, controlPlaneName } from "../dns/names";
 
 /** Frontend (and backend) port for plain HTTP. */
 export const HAPROXY_HTTP_PORT = 80;
@@ -39,14 +42,6 @@ export const HAPROXY_ACCEPTED_PAYLOAD_SIZE = 1232;
  * `udpMaxServers()`. HAProxy does not retry a truncated answer over TCP.
  */
 export const HAPROXY_UDP_MAX_SERVERS = 74;
-
-/** Label of the name HAProxy follows for the Kubernetes API: `control-plane.nodes.<zone>`. */
-export const CONTROL_PLANE_LABEL = "control-plane";
-
-/** Name listing the control-plane nodes, under the reserved `nodes.<zone>` (an Ingress cannot take it). */
-export function controlPlaneName(zone: string): string {
-  return `${CONTROL_PLANE_LABEL}.${nodesName(zone)}`;
-}
 
 export interface HaproxyTimeouts {
   readonly connect: string;

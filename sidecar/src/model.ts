@@ -27,6 +27,8 @@ export interface NodeState {
   readonly healthy: boolean;
   /** Carries the fallback label (a candidate target when an Ingress has no status). */
   readonly fallback: boolean;
+  /** Carries `node-role.kubernetes.io/control-plane` ("true" or ""): listed as `control-plane.nodes.<zone>`. */
+  readonly controlPlane: boolean;
 }
 
 /** The complete desired content of the hosts data, as the plan computed it. */
@@ -37,6 +39,11 @@ export interface HostsData {
   readonly records: ReadonlyMap<string, readonly string[]>;
   /** Healthy target-node IPs, served as `nodes.<zone>` for every zone (HAProxy follows it). */
   readonly nodeIps: readonly string[];
+  /**
+   * Healthy control-plane node IPs, served as `control-plane.nodes.<zone>` for
+   * every zone (HAProxy's kube API backend follows it). @default [] (the plan always sets it)
+   */
+  readonly controlPlaneIps?: readonly string[];
 }
 
 /** Why an object or a hostname was not served; the label of the `ignored` metric. */

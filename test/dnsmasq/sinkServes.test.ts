@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import { readFileSync } from "node:fs";
 import * as assert from "node:assert/strict";
-import { nodeCanonicalName, nodesName } from "../../lib/dns/names";
+import { controlPlaneName, nodeCanonicalName, nodesName } from "../../lib/dns/names";
+import type { NodeState } from "../../sidecar/src/model";
+import { planHostsData } from "../../sidecar/src/plan";
 import { hasDuplicates, hostsData, sameSet, startSinkRig, ZONES } from "./harness";
 
 const [Z0, Z1] = ZONES;
@@ -57,6 +59,27 @@ test("nodes.<zone> in every zone, canonical names and PTR answer the canonical n
     assert.deepEqual((await rig.ask(nodeCanonicalName("10.2.0.2", Z0))).addresses, ["10.2.0.2"]);
     const ptr = await rig.ask("2.0.2.10.in-addr.arpa", { type: "PTR" });
     assert.deepEqual(ptr.answers.map((a) => ("data" in a ? String(a.data) : "")), [nodeCanonicalName("10.2.0.2", Z0)]);
+  } finally {
+    await rig.stop();
+  }
+});
+
+test("control-plane.nodes.<zone> answers with the healthy control-plane IPs the plan computed", async () => {
+  const rig = await startSinkRig();
+  try {
+    const node = (name: string, ip: string, healthy: boolean, controlPlane: boolean): NodeState => ({ name, addresses: [ip], healthy, fallback: false, controlPlane });
+    const nodes = [node("cp1", "10.3.0.1", true, true), node("cp2", "10.3.0.2", false, true), node("cp3", "10.3.0.3", true, true), node("w1", "10.3.0.9", true, false)];
+    const plan = planHostsData({
+      zones: ZONES, entries: [{ hostname: `web.${Z0}`, targets: ["10.3.0.9"], owner: "Ingress/a/web" }],
+      nodes, allDroppedRule: "keep-last", maxTargets: 64, lastServed: new Map(),
+    });
+    const healthy = ["10.3.0.1", "10.3.0.3"];
+    await rig.writeAndWait(plan.data, controlPlaneName(Z1), healthy);
+    for (const z of [Z0, Z1]) assert.ok(sameSet((await rig.ask(controlPlaneName(z))).addresses, healthy), z);
+    assert.deepEqual((await rig.ask(nodesName(Z0))).addresses, ["10.3.0.9"]);
+    // The canonical name still owns the PTR flag on a control-plane IP.
+    const ptr = await rig.ask("1.0.3.10.in-addr.arpa", { type: "PTR" });
+    assert.deepEqual(ptr.answers.map((a) => ("data" in a ? String(a.data) : "")), [nodeCanonicalName("10.3.0.1", Z0)]);
   } finally {
     await rig.stop();
   }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderDnsmasqConf } from "../../lib/render/dnsmasqConf";
+import { DEFAULT_DNSMASQ_CACHE_SIZE, renderDnsmasqConf } from "../../lib/render/dnsmasqConf";
 import { startDnsmasq, DNSMASQ_BIN } from "../helpers/dnsmasq";
 import { query } from "../helpers/dns";
 
@@ -19,6 +19,14 @@ test("forwarding mode: local zones, no upstreams, hosts dir, TTL, health record"
   }
   assert.ok(!lines.some((l) => l.startsWith("server=")), "no upstream server may be configured");
   assert.ok(!lines.some((l) => l.startsWith("auth-")), "no auth lines in forwarding mode");
+});
+
+test("cache-size: sized for large hosts data by default (hash table is sized at start only), overridable", () => {
+  const dflt = renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n");
+  assert.equal(DEFAULT_DNSMASQ_CACHE_SIZE, 100_000);
+  assert.deepEqual(dflt.filter((l) => l.startsWith("cache-size=")), ["cache-size=100000"]);
+  const custom = renderDnsmasqConf({ zones, ttlSeconds: 7, cacheSize: 5000 }).split("\n");
+  assert.deepEqual(custom.filter((l) => l.startsWith("cache-size=")), ["cache-size=5000"]);
 });
 
 test("dnsmasq --test accepts every variant", () => {

@@ -5,11 +5,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../helpers/ports";
 import { FakeApiServer, fakeKubeconfig } from "./fakeApi";
+import { isHostsFileName } from "../../sidecar/src/sink/shards";
 import { ingress, node } from "./fakes";
 
 describe("sidecar main", () => {
@@ -39,7 +40,10 @@ describe("sidecar main", () => {
         if (!ready) await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(ready, `never ready:\n${out}`);
-      const hosts = readFileSync(join(dir, "ingress.hosts"), "utf8");
+      // The default layout shards the data over ingress.hosts.nodes and ingress.hosts.<i>: read them all.
+      const files = readdirSync(dir).filter((f) => isHostsFileName("ingress.hosts", f));
+      assert.ok(files.length > 0, `no hosts file in ${readdirSync(dir).join(", ")}`);
+      const hosts = files.map((f) => readFileSync(join(dir, f), "utf8")).join("");
       assert.match(hosts, /^10\.7\.0\.1 .*\bshop\.apps\.example\.com\b/m);
       // Every log line is one JSON object with time, level and msg.
       for (const line of out.trim().split("\n")) {

@@ -4,7 +4,7 @@ import type { NodeState, SourceEntry } from "../../sidecar/src/model";
 import { diffHostsData, planHostsData, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
 
 const ZONES = ["apps.example.com"];
-const n = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true });
+const n = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true, controlPlane: false });
 const e = (hostname: string, targets: string[], owner = "Ingress/web/x"): SourceEntry => ({ hostname, targets, owner });
 
 function plan(over: Partial<PlanInput>) {
@@ -18,6 +18,20 @@ describe("planHostsData", () => {
     const r = plan({ entries, nodes: [n("w1", "10.0.0.1"), n("w2", "10.0.0.2", false), n("w3", "10.0.0.3")] });
     assert.deepEqual(r.data.records.get("a.apps.example.com"), ["10.0.0.1", "10.0.0.3"]);
     assert.deepEqual(r.data.nodeIps, ["10.0.0.1", "10.0.0.3"]);
+  });
+
+  it("controlPlaneIps: healthy control-plane nodes only, served or not; a NotReady one leaves the list", () => {
+    const cp = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: false, controlPlane: true });
+    const nodes = [cp("cp2", "10.0.1.12"), cp("cp1", "10.0.1.11"), cp("cp3", "10.0.1.3"), n("w1", "10.0.0.1")];
+    const up = plan({ entries, nodes });
+    assert.deepEqual(up.data.controlPlaneIps, ["10.0.1.3", "10.0.1.11", "10.0.1.12"]);
+    assert.deepEqual(up.data.nodeIps, ["10.0.0.1"], "control-plane nodes serve no ingress name here, so they are not in nodes.<zone>");
+    const down = plan({ entries, nodes: [cp("cp2", "10.0.1.12", false), cp("cp1", "10.0.1.11"), cp("cp3", "10.0.1.3"), n("w1", "10.0.0.1")] });
+    assert.deepEqual(down.data.controlPlaneIps, ["10.0.1.3", "10.0.1.11"]);
+    const d = diffHostsData(up.data, down.data);
+    assert.equal(d.controlPlaneIpsChanged, true);
+    assert.equal(d.unchanged, false, "a control-plane change alone must cause a write");
+    assert.deepEqual(plan({ entries, nodes: [n("w1", "10.0.0.1")] }).data.controlPlaneIps, []);
   });
 
   it("keeps IPs no known node owns (an external load balancer)", () => {

@@ -29,6 +29,21 @@ test("one line per IP: canonical name first, nodes names per zone, then hostname
   ]);
 });
 
+test("control-plane.nodes.<zone> per zone on control-plane IPs, after the canonical name and nodes names", () => {
+  const text = renderHostsFile({
+    zones,
+    records: new Map([["web.apps.example.com", ["10.0.0.2"]]]),
+    nodeIps: ["10.0.0.2"],
+    controlPlaneIps: ["10.0.0.2", "10.0.1.5"],
+  });
+  assert.deepEqual(bodyLines(text), [
+    "10.0.0.2 node-10-0-0-2.nodes.apps.example.com nodes.apps.example.com nodes.svc.example.org " +
+      "control-plane.nodes.apps.example.com control-plane.nodes.svc.example.org web.apps.example.com",
+    "10.0.1.5 node-10-0-1-5.nodes.apps.example.com control-plane.nodes.apps.example.com control-plane.nodes.svc.example.org",
+  ]);
+  assert.throws(() => renderHostsFile({ zones, records: new Map(), nodeIps: [], controlPlaneIps: ["10.0.1.999"] }), HostsDataError);
+});
+
 test("deterministic: insertion order of records, targets and node IPs does not change the bytes", () => {
   const a = renderHostsFile(data({ "x.apps.example.com": ["10.1.0.1", "10.1.0.2"], "y.apps.example.com": ["10.1.0.2"] }, ["10.1.0.3", "10.1.0.1"]));
   const b = renderHostsFile(data({ "y.apps.example.com": ["10.1.0.2"], "x.apps.example.com": ["10.1.0.2", "10.1.0.1"] }, ["10.1.0.1", "10.1.0.3"]));

@@ -11,7 +11,7 @@ import { SourceStore } from "../../sidecar/src/source/store";
 import { ingress, node } from "./fakes";
 
 const ZONES = ["apps.example.com", "apps.example.org"];
-const worker = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true });
+const worker = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true, controlPlane: false });
 
 function ctx(over: Partial<SourceContext> = {}): SourceContext {
   return { zones: ZONES, nodes: [], namespaces: [], optOut: { key: "cdns.rancher-cdns.io/ignore", value: "true" }, maxTargets: 64, ...over };
@@ -67,7 +67,7 @@ describe("entriesFromIngress", () => {
   });
 
   it("falls back to the fallback nodes when the status is empty", () => {
-    const nodes = [worker("w1", "10.0.0.3"), worker("w2", "10.0.0.2", false), { name: "cp", addresses: ["10.0.0.50"], healthy: true, fallback: false }];
+    const nodes = [worker("w1", "10.0.0.3"), worker("w2", "10.0.0.2", false), { name: "cp", addresses: ["10.0.0.50"], healthy: true, fallback: false, controlPlane: true }];
     const r = entriesFromIngress(ingress("web", "nostatus", ["a.apps.example.com"]), ctx({ nodes }));
     // Unhealthy fallback nodes are included here; the plan filters health.
     assert.deepEqual(r.entries[0]?.targets, ["10.0.0.2", "10.0.0.3"]);
@@ -148,11 +148,16 @@ describe("hostnames", () => {
 describe("nodeStateFromNode", () => {
   const sel = parseSelector("node-role.kubernetes.io/worker=true") ?? [];
   it("reads health, IPv4 addresses and the fallback label", () => {
-    assert.deepEqual(nodeStateFromNode(node("w1", "10.0.0.1"), sel), { name: "w1", addresses: ["10.0.0.1"], healthy: true, fallback: true });
+    assert.deepEqual(nodeStateFromNode(node("w1", "10.0.0.1"), sel), { name: "w1", addresses: ["10.0.0.1"], healthy: true, fallback: true, controlPlane: false });
     assert.equal(nodeStateFromNode(node("w1", "10.0.0.1", { ready: false }), sel)?.healthy, false);
     assert.equal(nodeStateFromNode(node("w1", "10.0.0.1", { cordoned: true }), sel)?.healthy, false);
     assert.equal(nodeStateFromNode(node("w1", "10.0.0.1", { deleting: true }), sel)?.healthy, false);
     assert.equal(nodeStateFromNode(node("w1", "10.0.0.1", { labels: {} }), sel)?.fallback, false);
+    const cpLabel = "node-role.kubernetes.io/control-plane";
+    assert.equal(nodeStateFromNode(node("c1", "10.0.0.5", { labels: { [cpLabel]: "true" } }), sel)?.controlPlane, true);
+    assert.equal(nodeStateFromNode(node("c1", "10.0.0.5", { labels: { [cpLabel]: "" } }), sel)?.controlPlane, true);
+    assert.equal(nodeStateFromNode(node("c1", "10.0.0.5", { labels: { [cpLabel]: "false" } }), sel)?.controlPlane, false);
+    assert.equal(nodeStateFromNode(node("w1", "10.0.0.1"), sel)?.controlPlane, false);
     assert.equal(nodeStateFromNode({ metadata: { name: "x" } }, sel)?.healthy, false);
     assert.equal(nodeStateFromNode({ metadata: {} }, sel), undefined);
   });

@@ -3,7 +3,8 @@
  *
  * Layout: one block per IP, sorted numerically, each line
  *
- *   IP  node-<ip>.nodes.<zone0>  [nodes.<zone> for each zone]  hostname...
+ *   IP  node-<ip>.nodes.<zone0>  [nodes.<zone> for each zone]
+ *       [control-plane.nodes.<zone> for each zone]  hostname...
  *
  * Why this shape (measured in ../shared/reference/FACTS.md, and by
  * test/dnsmasq/rotation.test.ts against the real dnsmasq 2.90):
@@ -31,7 +32,7 @@
  * corrupt the file or serve a name outside the zones is rejected here with
  * every problem listed, and nothing is rendered.
  */
-import { isReservedName, nodeCanonicalName, nodesName } from "../../../lib/dns/names";
+import { controlPlaneName, isReservedName, nodeCanonicalName, nodesName } from "../../../lib/dns/names";
 import type { HostsData } from "../model";
 
 /** Split lines longer than this (characters, without the newline). */
@@ -73,6 +74,9 @@ function validate(data: HostsData): string[] {
   }
   for (const ip of data.nodeIps) {
     if (!IPV4.test(ip)) problems.push(`node IP ${JSON.stringify(ip)} is not an IPv4 address`);
+  }
+  for (const ip of data.controlPlaneIps ?? []) {
+    if (!IPV4.test(ip)) problems.push(`control-plane IP ${JSON.stringify(ip)} is not an IPv4 address`);
   }
   for (const [name, targets] of data.records) {
     const label = JSON.stringify(name);
@@ -117,6 +121,8 @@ export function renderHostsFile(data: HostsData): string {
   };
   const nodeIps = new Set(data.nodeIps);
   for (const ip of nodeIps) namesOf(ip);
+  const controlPlaneIps = new Set(data.controlPlaneIps ?? []);
+  for (const ip of controlPlaneIps) namesOf(ip);
   for (const [name, targets] of data.records) {
     for (const ip of targets) namesOf(ip).add(name);
   }
@@ -126,11 +132,12 @@ export function renderHostsFile(data: HostsData): string {
   for (const ip of ips) {
     const hostnames = [...(namesByIp.get(ip) ?? [])].sort();
     const nodes = nodeIps.has(ip) ? data.zones.map(nodesName) : [];
-    body.push(...linesForIp(ip, nodeCanonicalName(ip, zone0), [...nodes, ...hostnames]));
+    const controlPlane = controlPlaneIps.has(ip) ? data.zones.map(controlPlaneName) : [];
+    body.push(...linesForIp(ip, nodeCanonicalName(ip, zone0), [...nodes, ...controlPlane, ...hostnames]));
   }
   const header = [
     HOSTS_FILE_HEADER,
-    `# zones: ${data.zones.join(" ")}; hostnames: ${data.records.size}; addresses: ${ips.length}; nodes: ${nodeIps.size}`,
+    `# zones: ${data.zones.join(" ")}; hostnames: ${data.records.size}; addresses: ${ips.length}; nodes: ${nodeIps.size}; control-plane: ${controlPlaneIps.size}`,
   ];
   return [...header, ...body].join("\n") + "\n";
 }

@@ -10,7 +10,8 @@
  * change re-reads one K-th of the records.
  *
  * Layout for K > 1:
- * - `<fileName>.nodes`: node IPs with their canonical name and `nodes.<zone>`;
+ * - `<fileName>.nodes`: node IPs with their canonical name, `nodes.<zone>` and
+ *   (control-plane nodes) `control-plane.nodes.<zone>`;
  * - `<fileName>.<i>` (i zero-padded, 0 <= i < K): the hostnames whose stable
  *   hash falls in shard i, each line `IP canonical-name hostname...` (the same
  *   renderHostsFile layout, so every line starts with the per-node canonical
@@ -98,7 +99,10 @@ export function partitionHostsData(data: HostsData, fileName: string, shards: nu
     out.set(fileName, { label: "all", data });
     return out;
   }
-  out.set(nodesFileName(fileName), { label: "nodes", data: { zones: data.zones, records: new Map(), nodeIps: data.nodeIps } });
+  out.set(nodesFileName(fileName), {
+    label: "nodes",
+    data: { zones: data.zones, records: new Map(), nodeIps: data.nodeIps, controlPlaneIps: data.controlPlaneIps ?? [] },
+  });
   const buckets: Array<Map<string, readonly string[]> | undefined> = new Array(shards);
   for (const [name, ips] of data.records) {
     const i = shardOf(name, shards);
@@ -106,18 +110,20 @@ export function partitionHostsData(data: HostsData, fileName: string, shards: nu
   }
   for (let i = 0; i < shards; i++) {
     const records = buckets[i];
-    if (records !== undefined) out.set(shardFileName(fileName, i, shards), { label: String(i), data: { zones: data.zones, records, nodeIps: [] } });
+    if (records !== undefined) out.set(shardFileName(fileName, i, shards), { label: String(i), data: { zones: data.zones, records, nodeIps: [], controlPlaneIps: [] } });
   }
   return out;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
+  // The plan hands over the same arrays for unchanged names: identity settles most comparisons.
+  if (a === b) return true;
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** True when two parts render to the same bytes for sure (order-sensitive; a false "different" only costs a render). */
 export function samePart(a: HostsData | undefined, b: HostsData): boolean {
-  if (a === undefined || !sameList(a.zones, b.zones) || !sameList(a.nodeIps, b.nodeIps) || a.records.size !== b.records.size) return false;
+  if (a === undefined || !sameList(a.zones, b.zones) || !sameList(a.nodeIps, b.nodeIps) || !sameList(a.controlPlaneIps ?? [], b.controlPlaneIps ?? []) || a.records.size !== b.records.size) return false;
   for (const [name, ips] of b.records) {
     const old = a.records.get(name);
     if (old === undefined || !sameList(old, ips)) return false;

@@ -59,8 +59,35 @@ export function checkHostname(raw: string, zones: readonly string[]): HostnameVe
   return { ok: true, hostname };
 }
 
-/** Numeric IPv4 order, so capped subsets and file contents are deterministic. */
-export function compareIPv4(a: string, b: string): number {
+/**
+ * IPv4 dotted quad as an unsigned 32-bit number, parsed without allocating
+ * (the plan compares IPs on every sort step). -1 for anything that is not four
+ * decimal octets of at most 255.
+ */
+export function ipv4Key(ip: string): number {
+  let key = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      key = key * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return key * 256 + octet;
+}
+
+function compareIPv4Slow(a: string, b: string): number {
   const pa = a.split(".").map(Number);
   const pb = b.split(".").map(Number);
   for (let i = 0; i < 4; i++) {
@@ -68,6 +95,25 @@ export function compareIPv4(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/** Numeric IPv4 order, so capped subsets and file contents are deterministic. */
+export function compareIPv4(a: string, b: string): number {
+  const ka = ipv4Key(a);
+  const kb = ipv4Key(b);
+  // Non-IPv4 strings never reach a hosts file; keep their old (split) order for callers that sort them anyway.
+  return ka >= 0 && kb >= 0 ? ka - kb : compareIPv4Slow(a, b);
+}
+
+/** True when `ips` is strictly increasing in numeric IPv4 order (sorted, no duplicates). */
+export function isSortedUniqueIPv4(ips: readonly string[]): boolean {
+  let prev = -1;
+  for (const ip of ips) {
+    const k = ipv4Key(ip);
+    if (k < 0 || k <= prev) return false;
+    prev = k;
+  }
+  return true;
 }
 
 export function sortedUniqueIPv4(ips: Iterable<string>): string[] {

@@ -8,6 +8,9 @@ import { isIPv4 } from "node:net";
 import type { NodeState } from "../model";
 import { isObj, labelsMatch, readMeta, str, type LabelMatch, parseLabelMatch } from "./objects";
 
+/** Rancher (RKE2/k3s) and kubeadm mark control-plane nodes with this label, value "true" or "". */
+export const CONTROL_PLANE_NODE_LABEL = "node-role.kubernetes.io/control-plane";
+
 /** Parses a fallback selector: comma-separated `key=value` or `key` terms, all of which must match. */
 export function parseSelector(selector: string): LabelMatch[] | undefined {
   const terms = selector.split(",").filter((t) => t.trim() !== "");
@@ -34,5 +37,6 @@ export function nodeStateFromNode(node: unknown, fallbackSelector: readonly Labe
     addresses,
     healthy: ready && spec.unschedulable !== true && !meta.deleting,
     fallback: fallbackSelector.length > 0 && fallbackSelector.every((m) => labelsMatch(meta.labels, m)),
+    controlPlane: meta.labels[CONTROL_PLANE_NODE_LABEL] === "true" || meta.labels[CONTROL_PLANE_NODE_LABEL] === "",
   };
 }
