@@ -2,7 +2,7 @@
  * dnsperf throughput of the same dnsmasq binary and conf, serving (a) the
  * hosts data the sink writes for N Ingresses, written after dnsmasq started as
  * in the pod (the sidecar fills an empty emptyDir), and (b) a minimal
- * hand-written hosts file with a handful of names. Runs alternate a, b, a, b so
+ * hand-written hosts file with the same answer sizes (see baselineFor()). Runs alternate a, b, a, b so
  * drift on the box hits both; qps is the mean of each side's runs.
  */
 import { spawn } from "node:child_process";
@@ -44,15 +44,24 @@ export function benchHostsData(n: number): HostsData {
   return { zones: [BENCH_ZONE], records, nodeIps: NODE_IPS };
 }
 
-/** The minimal baseline: five names, one or three addresses each, written by hand. */
-export const BASELINE_HOSTS = [
-  "# hand-written baseline for the bench",
-  "10.40.0.11 www.apps.example.com api.apps.example.com",
-  "10.40.0.12 www.apps.example.com shop.apps.example.com",
-  "10.40.0.13 www.apps.example.com blog.apps.example.com mail.apps.example.com",
-  "",
-].join("\n");
-const BASELINE_NAMES = ["www", "api", "shop", "blog", "mail"].map((h) => `${h}.${BENCH_ZONE}`);
+/**
+ * The minimal baseline: a hand-written file with one name per answer size
+ * (`size-K.<zone>` answers K addresses), queried with the same mix of answer
+ * sizes as our sample. Answer size is the workload's (an Ingress with 8
+ * targets costs the same however the file is written); what the ratio then
+ * shows is the cost of our data volume and layout: 10,000 Ingresses, the
+ * canonical-name-first lines, the shard files.
+ */
+export function baselineFor(sizes: readonly number[]): { hosts: string; queries: string[] } {
+  const max = Math.max(...sizes);
+  const distinct = [...new Set(sizes)].sort((a, b) => a - b);
+  const lines = ["# hand-written baseline for the bench: size-K answers K addresses"];
+  for (let i = 1; i <= max; i++) {
+    const names = distinct.filter((k) => k >= i).map((k) => `size-${k}.${BENCH_ZONE}`);
+    lines.push(`10.40.0.${i} ${names.join(" ")}`);
+  }
+  return { hosts: lines.join("\n") + "\n", queries: sizes.map((k) => `size-${k}.${BENCH_ZONE}`) };
+}
 
 function parseDnsperf(out: string): DnsperfRun {
   const num = (re: RegExp): number => {
@@ -126,21 +135,21 @@ export async function measureQps(
     const base = await startDnsmasq({ zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS, address: ours.address });
     started.push(base);
     if (loadedAt === "after-start") await writeOurs(ours.hostsDir);
-    const tmp = join(base.hostsDir, ".baseline.tmp");
-    writeFileSync(tmp, BASELINE_HOSTS);
-    renameSync(tmp, join(base.hostsDir, DEFAULT_HOSTS_FILE));
-
     const names = [...data.records.keys()];
     const r = rng(99);
     const sample = Array.from({ length: 2000 }, () => names[Math.floor(r() * names.length)] as string);
+    const baseline = baselineFor(sample.map((q) => (data.records.get(q) as readonly string[]).length));
+    const tmp = join(base.hostsDir, ".baseline.tmp");
+    writeFileSync(tmp, baseline.hosts);
+    renameSync(tmp, join(base.hostsDir, DEFAULT_HOSTS_FILE));
     const oursFile = join(work, "ours.queries");
     const baseFile = join(work, "baseline.queries");
     writeFileSync(oursFile, sample.map((q) => `${q} A`).join("\n") + "\n");
-    writeFileSync(baseFile, BASELINE_NAMES.map((q) => `${q} A`).join("\n") + "\n");
+    writeFileSync(baseFile, baseline.queries.map((q) => `${q} A`).join("\n") + "\n");
 
     // Both must answer before load starts: the last of our names, and the baseline's.
     const lastName = names[names.length - 1] as string;
-    for (const [d, name] of [[ours, lastName], [base, BASELINE_NAMES[4] as string]] as const) {
+    for (const [d, name] of [[ours, lastName], [base, baseline.queries[0] as string]] as const) {
       const p = new DnsPoller({ server: d.address, port: d.port });
       try {
         await p.waitFor(name, (a) => a.addresses.length > 0, 120_000, 5);

@@ -4,7 +4,7 @@
  * (scripts/build-sidecar.ts), so tsx's loader is not counted.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -28,9 +28,21 @@ export async function bundleRssChild(): Promise<{ file: string; dispose: () => v
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The node flags the sidecar image runs with, read from sidecar/Dockerfile's
+ * ENTRYPOINT (`["/nodejs/bin/node", ...flags, "/app/main.cjs"]`), so the RSS
+ * measured here is the image's, not a guess.
+ */
+export function sidecarNodeFlags(dockerfile = join(__dirname, "..", "sidecar", "Dockerfile")): string[] {
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, "utf8"));
+  if (m === null) throw new Error(`${dockerfile}: no exec-form ENTRYPOINT`);
+  const argv = JSON.parse(m[1] as string) as string[];
+  return argv.slice(1, -1).filter((a) => a.startsWith("--"));
+}
+
 export function measureRss(bundle: string, n: number): Promise<RssResult> {
   return new Promise((resolve, reject) => {
-    const p = execFile(process.execPath, ["--expose-gc", bundle, String(n)], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    const p = execFile(process.execPath, [...sidecarNodeFlags(), "--expose-gc", bundle, String(n)], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err !== null) return reject(new Error(`rss child for ${n} failed: ${err.message}\n${stderr}`));
       try {
         const r = JSON.parse(stdout.trim().split("\n").pop() as string) as { ingresses: number; names: number; rss: number; heapUsed: number };
