@@ -8,22 +8,14 @@
  * a subset of the 20 node IPs (2..8 of them), so IP sets overlap the way they
  * do when several ingress classes or node pools share workers.
  */
+import { rng } from "../test/helpers/rng";
+
+export { rng };
 export const BENCH_ZONE = "apps.example.com";
 export const NODE_COUNT = 20;
 export const MIN_TARGETS = 2;
 export const MAX_TARGETS = 8;
 
-/** mulberry32: small, fast, good enough to spread hosts over nodes. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function nodeIp(i: number): string {
   return `10.40.0.${i + 11}`;

@@ -10,6 +10,7 @@ import type { HostsData } from "../../sidecar/src/model";
 import { AtomicHostsWriter } from "../../sidecar/src/sink/atomicWriter";
 import { waitForAnswer } from "../helpers/dns";
 import { hostsData, sameSet, startSinkRig, ZONES, type SinkRig } from "./harness";
+import { rng } from "../helpers/rng";
 
 const QUERIES = 30;
 const Z = ZONES[0];
@@ -44,17 +45,6 @@ async function assertAllRotate(rig: SinkRig, data: HostsData): Promise<string[]>
   return report;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomOverlapping(seed: number): HostsData {
   const r = rng(seed);
