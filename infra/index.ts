@@ -84,7 +84,7 @@ export const cdnsAddresses: string[] = cdnsAddressesOf(config);
 /** The zones the cDNS serves. */
 export const zones: readonly string[] = config.zones;
 /** Kubeconfig of the cluster (secret). */
-export const kubeconfig: pulumi.Output<string> = pulumi.secret(cluster.kubeconfig);
+export const kubeconfig: pulumi.Output<string> = cluster.kubeconfig; // RancherCluster already marks it secret
 /** The sidecar image the pods run: digest-pinned when built here. */
 export const sidecarImage: pulumi.Output<string> = sidecar.ref;
 /** Ready-to-use iDNS configuration: BIND, Unbound, dnsmasq, CoreDNS, Windows DNS, and delegation records in authoritative mode. */

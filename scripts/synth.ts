@@ -13,12 +13,11 @@ import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { formatProblems, RAW_CONFIG_KEYS, validateStackConfig, type RawStackConfig } from "../lib/config/validate";
 import type { StackConfig } from "../lib/config/types";
-import { synthCdnsChart, toYaml } from "../lib/chart/cdnsChart";
+import { DNSMASQ_CONF_KEY, synthCdnsChart, toYaml } from "../lib/chart/cdnsChart";
 import { renderCdnsCloudConfig } from "../lib/render/cloudConfig";
 import { renderForwarding } from "../lib/render/forwarding";
 import { haproxyCfgInputFromConfig, renderHaproxyCfg } from "../lib/render/haproxyCfg";
 import { renderHaproxyMetaData, renderHaproxyUserData } from "../lib/render/haproxyCloudInit";
-import { renderDnsmasqConf } from "../lib/render/dnsmasqConf";
 import { cdnsAddresses, forwardingInput, workloadChartProps } from "../lib/stack/derive";
 import { version } from "../package.json";
 
@@ -54,8 +53,11 @@ export function synthArtifacts(config: StackConfig): Record<string, string> {
   const files: Record<string, string> = {};
   const chart = synthCdnsChart({ ...workloadChartProps(config), sidecarImage: sidecarImageFor(config) });
   files["manifests/cdns.yaml"] = toYaml(chart.objs);
+  // The very conf the pod mounts, not a second rendering that could drift from it.
   const cm = chart.objs.find((o) => o.kind === "ConfigMap") as { data?: Record<string, string> } | undefined;
-  files["dnsmasq/dnsmasq.conf"] = cm?.data?.["dnsmasq.conf"] ?? renderDnsmasqConf({ zones: config.zones, ttlSeconds: config.cdns.ttlSeconds });
+  const dnsmasqConf = cm?.data?.[DNSMASQ_CONF_KEY];
+  if (dnsmasqConf === undefined) throw new Error(`synth: the chart has no ConfigMap with ${DNSMASQ_CONF_KEY}`);
+  files["dnsmasq/dnsmasq.conf"] = dnsmasqConf;
   for (const node of config.cdns.nodes) {
     files[`cloud-init/cdns-${node.index}.yaml`] = renderCdnsCloudConfig({ ip: node.ip, network: config.cdns.network });
   }
