@@ -1,13 +1,25 @@
 /**
- * dnsperf throughput of the same dnsmasq binary and conf, serving (a) the
- * hosts data the sink writes for N Ingresses, written after dnsmasq started as
- * in the pod (the sidecar fills an empty emptyDir), and (b) a minimal
- * hand-written hosts file with the same answer sizes (see baselineFor()). Runs alternate a, b, a, b so
- * drift on the box hits both; qps is the mean of each side's runs.
+ * dnsperf throughput of the same dnsmasq binary and conf serving three hosts
+ * directories, all written after dnsmasq started (as in the pod, where the
+ * sidecar fills an empty emptyDir):
+ *
+ * - ours: what the sink writes for N Ingresses (its shards and layout);
+ * - minimal: the same names and addresses as one hand-written file, one
+ *   `IP name` line per record, nothing else (minimalHostsFor()). ours/minimal
+ *   is the target ratio: it isolates what our layout costs dnsmasq;
+ * - tiny: a handful of names with the same answer sizes (tinyHostsFor()).
+ *   minimal/tiny is what holding ~13,000 names costs dnsmasq itself (its hash
+ *   chains no longer fit the CPU caches), whatever the layout; shown for context.
+ *
+ * Noise control: each dnsmasq is pinned to CPU 0 and dnsperf to CPU 1 when
+ * the machine has two CPUs and taskset (so the two do not steal each other's
+ * cycles), every round runs the three servers back to back in a rotating
+ * order, and the reported ratios are medians of per-round ratios, so drift on
+ * the box hits both sides of each ratio alike.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_HOSTS_FILE, DEFAULT_TTL_SECONDS } from "../lib/config/defaults";
 import type { RunningDnsmasq } from "../test/helpers/dnsmasq";
@@ -15,9 +27,11 @@ import { startTrackedDnsmasq as startDnsmasq, track } from "./cleanup";
 import type { HostsData } from "../sidecar/src/model";
 import { AtomicHostsWriter, type AtomicHostsWriterOptions } from "../sidecar/src/sink/atomicWriter";
 import { DnsPoller } from "./dnsPoller";
+import { median } from "./stats";
 import { BENCH_ZONE, makeIngresses, NODE_IPS, rng } from "./workload";
 
 export const DNSPERF_BIN = "/usr/bin/dnsperf";
+const TASKSET_BIN = "/usr/bin/taskset";
 
 export interface DnsperfRun {
   readonly qps: number;
@@ -25,16 +39,23 @@ export interface DnsperfRun {
   readonly avgLatencyMs: number;
 }
 
+export type QpsSide = "ours" | "minimal" | "tiny";
+export const QPS_SIDES: readonly QpsSide[] = ["ours", "minimal", "tiny"];
+
 export interface QpsResult {
   readonly ingresses: number;
-  readonly loadedAt: "after-start" | "at-start";
   readonly seconds: number;
-  readonly runsPerSide: number;
-  readonly ours: DnsperfRun[];
-  readonly baseline: DnsperfRun[];
-  readonly oursQps: number;
-  readonly baselineQps: number;
+  readonly rounds: number;
+  /** "dnsmasq cpu0, dnsperf cpu1" or why not pinned. */
+  readonly pinning: string;
+  readonly runs: Readonly<Record<QpsSide, DnsperfRun[]>>;
+  /** Median qps per side. */
+  readonly qps: Readonly<Record<QpsSide, number>>;
+  /** Median over rounds of ours/minimal: the target. */
   readonly ratio: number;
+  /** Median over rounds of minimal/tiny and ours/tiny (context). */
+  readonly minimalVsTiny: number;
+  readonly oursVsTiny: number;
 }
 
 /** HostsData for N ingresses as the plan would produce it (all nodes healthy). */
@@ -45,17 +66,25 @@ export function benchHostsData(n: number): HostsData {
 }
 
 /**
- * The minimal baseline: a hand-written file with one name per answer size
- * (`size-K.<zone>` answers K addresses), queried with the same mix of answer
- * sizes as our sample. Answer size is the workload's (an Ingress with 8
- * targets costs the same however the file is written); what the ratio then
- * shows is the cost of our data volume and layout: 10,000 Ingresses, the
- * canonical-name-first lines, the shard files.
+ * The same names and addresses as a person would write them by hand: one
+ * file, one `IP name` line per record, names in data order. No canonical
+ * names, no nodes names, no comments, no shards.
  */
-export function baselineFor(sizes: readonly number[]): { hosts: string; queries: string[] } {
+export function minimalHostsFor(data: HostsData): string {
+  const lines: string[] = [];
+  for (const [name, ips] of data.records) for (const ip of ips) lines.push(`${ip} ${name}`);
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * A tiny hand-written file with one name per answer size (`size-K.<zone>`
+ * answers K addresses), queried with the same mix of answer sizes as our
+ * sample, so its answers cost what ours cost on the wire.
+ */
+export function tinyHostsFor(sizes: readonly number[]): { hosts: string; queries: string[] } {
   const max = Math.max(...sizes);
   const distinct = [...new Set(sizes)].sort((a, b) => a - b);
-  const lines = ["# hand-written baseline for the bench: size-K answers K addresses"];
+  const lines: string[] = [];
   for (let i = 1; i <= max; i++) {
     const names = distinct.filter((k) => k >= i).map((k) => `size-${k}.${BENCH_ZONE}`);
     lines.push(`10.40.0.${i} ${names.join(" ")}`);
@@ -76,13 +105,21 @@ function parseDnsperf(out: string): DnsperfRun {
   };
 }
 
-export function runDnsperf(d: RunningDnsmasq, queryFile: string, seconds: number): Promise<DnsperfRun> {
-  // -c 4 clients, -q 64 outstanding, -Q caps the rate well above what dnsmasq
-  // does on 2 vCPUs (~150k, FACTS.md) so the cap bounds the load without being
-  // the limit that is measured.
-  const args = ["-s", d.address, "-p", String(d.port), "-d", queryFile, "-l", String(seconds), "-c", "4", "-q", "64", "-Q", "400000", "-t", "2"];
+/** Whether dnsmasq and dnsperf can each get a CPU of their own. */
+export function pinningPlan(): { pin: boolean; why: string } {
+  if (cpus().length < 2) return { pin: false, why: "not pinned (1 CPU)" };
+  if (!existsSync(TASKSET_BIN)) return { pin: false, why: "not pinned (no taskset)" };
+  return { pin: true, why: "dnsmasq cpu0, dnsperf cpu1" };
+}
+
+export function runDnsperf(d: RunningDnsmasq, queryFile: string, seconds: number, pin = false): Promise<DnsperfRun> {
+  // -c 4 clients, -q 64 outstanding, one thread; -Q caps the rate well above
+  // what dnsmasq does on one CPU (~150k, FACTS.md) so the cap bounds the load
+  // without being the limit that is measured.
+  const args = ["-s", d.address, "-p", String(d.port), "-d", queryFile, "-l", String(seconds), "-c", "4", "-q", "64", "-Q", "400000", "-T", "1", "-t", "2"];
+  const [bin, argv] = pin ? [TASKSET_BIN, ["-c", "1", DNSPERF_BIN, ...args]] : [DNSPERF_BIN, args];
   return new Promise((resolve, reject) => {
-    const p = spawn(DNSPERF_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(bin, argv, { stdio: ["ignore", "pipe", "pipe"] });
     track(p);
     let out = "";
     p.stdout.on("data", (c) => (out += String(c)));
@@ -103,53 +140,43 @@ export function runDnsperf(d: RunningDnsmasq, queryFile: string, seconds: number
   });
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+function writeAtomically(dir: string, text: string): void {
+  const tmp = join(dir, ".bench.tmp");
+  writeFileSync(tmp, text);
+  renameSync(tmp, join(dir, DEFAULT_HOSTS_FILE));
+}
 
-/**
- * `loadedAt`: "after-start" writes our data into the running dnsmasq's empty
- * hosts dir (the pod's path); "at-start" writes it before dnsmasq starts, so
- * dnsmasq reads it in its bulk start-up pass (which sizes its hash table to
- * the data; inotify re-reads never resize it).
- */
-export async function measureQps(
-  n: number,
-  seconds: number,
-  runsPerSide: number,
-  loadedAt: "after-start" | "at-start",
-  writer: Partial<AtomicHostsWriterOptions> = {},
-): Promise<QpsResult> {
+export async function measureQps(n: number, seconds: number, rounds: number, writer: Partial<AtomicHostsWriterOptions> = {}): Promise<QpsResult> {
   const work = mkdtempSync(join(tmpdir(), "cdns-bench-qps-"));
   const started: RunningDnsmasq[] = [];
+  const pinning = pinningPlan();
   try {
     const data = benchHostsData(n);
-    const writeOurs = (dir: string) => new AtomicHostsWriter({ dir, fileName: DEFAULT_HOSTS_FILE, log: () => undefined, ...writer }).write(data);
-    let initialHosts: Record<string, string> | undefined;
-    if (loadedAt === "at-start") {
-      const pre = join(work, "pre");
-      mkdirSync(pre);
-      await writeOurs(pre);
-      initialHosts = Object.fromEntries(readdirSync(pre).map((f) => [f, readFileSync(join(pre, f), "utf8")]));
-    }
-    const ours = await startDnsmasq({ zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS, ...(initialHosts === undefined ? {} : { initialHosts }) });
-    started.push(ours);
-    const base = await startDnsmasq({ zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS, address: ours.address });
-    started.push(base);
-    if (loadedAt === "after-start") await writeOurs(ours.hostsDir);
     const names = [...data.records.keys()];
     const r = rng(99);
     const sample = Array.from({ length: 2000 }, () => names[Math.floor(r() * names.length)] as string);
-    const baseline = baselineFor(sample.map((q) => (data.records.get(q) as readonly string[]).length));
-    const tmp = join(base.hostsDir, ".baseline.tmp");
-    writeFileSync(tmp, baseline.hosts);
-    renameSync(tmp, join(base.hostsDir, DEFAULT_HOSTS_FILE));
-    const oursFile = join(work, "ours.queries");
-    const baseFile = join(work, "baseline.queries");
-    writeFileSync(oursFile, sample.map((q) => `${q} A`).join("\n") + "\n");
-    writeFileSync(baseFile, baseline.queries.map((q) => `${q} A`).join("\n") + "\n");
+    const tiny = tinyHostsFor(sample.map((q) => (data.records.get(q) as readonly string[]).length));
 
-    // Both must answer before load starts: the last of our names, and the baseline's.
+    const start = async () => {
+      const d = await startDnsmasq({ zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS, ...(started[0] === undefined ? {} : { address: started[0].address }) });
+      started.push(d);
+      if (pinning.pin) execFileSync(TASKSET_BIN, ["-p", "-c", "0", String(d.process.pid)], { stdio: "ignore" });
+      return d;
+    };
+    const servers: Record<QpsSide, RunningDnsmasq> = { ours: await start(), minimal: await start(), tiny: await start() };
+    await new AtomicHostsWriter({ dir: servers.ours.hostsDir, fileName: DEFAULT_HOSTS_FILE, log: () => undefined, ...writer }).write(data);
+    writeAtomically(servers.minimal.hostsDir, minimalHostsFor(data));
+    writeAtomically(servers.tiny.hostsDir, tiny.hosts);
+
+    const queryFiles: Record<QpsSide, string> = { ours: join(work, "ours.q"), minimal: join(work, "minimal.q"), tiny: join(work, "tiny.q") };
+    writeFileSync(queryFiles.ours, sample.map((q) => `${q} A`).join("\n") + "\n");
+    writeFileSync(queryFiles.minimal, sample.map((q) => `${q} A`).join("\n") + "\n");
+    writeFileSync(queryFiles.tiny, tiny.queries.map((q) => `${q} A`).join("\n") + "\n");
+
+    // Every server must answer its last-loaded name before load starts.
     const lastName = names[names.length - 1] as string;
-    for (const [d, name] of [[ours, lastName], [base, baseline.queries[0] as string]] as const) {
+    const ready: Array<[RunningDnsmasq, string]> = [[servers.ours, lastName], [servers.minimal, lastName], [servers.tiny, tiny.queries[0] as string]];
+    for (const [d, name] of ready) {
       const p = new DnsPoller({ server: d.address, port: d.port });
       try {
         await p.waitFor(name, (a) => a.addresses.length > 0, 120_000, 5);
@@ -157,15 +184,25 @@ export async function measureQps(
         p.close();
       }
     }
-    const oursRuns: DnsperfRun[] = [];
-    const baseRuns: DnsperfRun[] = [];
-    for (let i = 0; i < runsPerSide; i++) {
-      oursRuns.push(await runDnsperf(ours, oursFile, seconds));
-      baseRuns.push(await runDnsperf(base, baseFile, seconds));
+
+    const runs: Record<QpsSide, DnsperfRun[]> = { ours: [], minimal: [], tiny: [] };
+    for (let i = 0; i < rounds; i++) {
+      // Rotate who goes first so a slow start of a round does not always hit the same side.
+      const order = QPS_SIDES.map((_, k) => QPS_SIDES[(i + k) % QPS_SIDES.length] as QpsSide);
+      for (const side of order) runs[side].push(await runDnsperf(servers[side], queryFiles[side], seconds, pinning.pin));
     }
-    const oursQps = mean(oursRuns.map((x) => x.qps));
-    const baselineQps = mean(baseRuns.map((x) => x.qps));
-    return { ingresses: n, loadedAt, seconds, runsPerSide, ours: oursRuns, baseline: baseRuns, oursQps, baselineQps, ratio: oursQps / baselineQps };
+    const perRound = (a: QpsSide, b: QpsSide) => median(runs[a].map((x, i) => x.qps / (runs[b][i] as DnsperfRun).qps));
+    return {
+      ingresses: n,
+      seconds,
+      rounds,
+      pinning: pinning.why,
+      runs,
+      qps: { ours: median(runs.ours.map((x) => x.qps)), minimal: median(runs.minimal.map((x) => x.qps)), tiny: median(runs.tiny.map((x) => x.qps)) },
+      ratio: perRound("ours", "minimal"),
+      minimalVsTiny: perRound("minimal", "tiny"),
+      oursVsTiny: perRound("ours", "tiny"),
+    };
   } finally {
     for (const d of started) await d.stop();
     rmSync(work, { recursive: true, force: true });

@@ -23,6 +23,11 @@
  *   or not (HAProxy's kube API backend follows control-plane.nodes.<zone>;
  *   API traffic does not depend on ingress names). An IP is left out while
  *   every control-plane node owning it is unhealthy.
+ *
+ * Speed: a plan fed the previous result's `lastServed` starts from that
+ * result and plans again only the names whose entries changed (and the
+ * all-dropped ones), while node health and the settings are the same; an
+ * unchanged name keeps its array, so the sink can skip it by identity.
  */
 import type { HostsData, NodeState, SourceEntry } from "./model";
 import { compareIPv4, ipv4Key, isSortedUniqueIPv4 } from "./source/hostnames";
@@ -42,7 +47,7 @@ export interface PlanInput {
 
 export interface PlanResult {
   readonly data: HostsData;
-  /** Feed back as the next `PlanInput.lastServed`. */
+  /** Feed back as the next `PlanInput.lastServed`; the next plan then starts from this one. */
   readonly lastServed: ReadonlyMap<string, readonly string[]>;
   /** Names whose merged targets were cut to maxTargets. */
   readonly capped: readonly string[];
@@ -87,64 +92,296 @@ function mergedTargets(lists: readonly (readonly string[])[]): readonly string[]
   return sortIps(all);
 }
 
-export function planHostsData(input: PlanInput): PlanResult {
-  // IP -> healthy? true if any node owning it is healthy.
+/** Node health as the plan reads it; cheap to compute (one entry per node IP). */
+interface Health {
+  /** IP -> healthy? true if any node owning it is healthy. */
+  readonly ipHealth: ReadonlyMap<string, boolean>;
+  readonly anyUnhealthy: boolean;
+}
+
+function healthOf(nodes: readonly NodeState[]): Health {
   const ipHealth = new Map<string, boolean>();
-  for (const n of input.nodes) for (const ip of n.addresses) ipHealth.set(ip, (ipHealth.get(ip) ?? false) || n.healthy);
+  for (const n of nodes) for (const ip of n.addresses) ipHealth.set(ip, (ipHealth.get(ip) ?? false) || n.healthy);
   let anyUnhealthy = false;
+  for (const healthy of ipHealth.values()) if (!healthy) anyUnhealthy = true;
+  return { ipHealth, anyUnhealthy };
+}
+
+function sameHealth(a: Health, b: Health): boolean {
+  if (a.ipHealth.size !== b.ipHealth.size) return false;
+  for (const [ip, healthy] of a.ipHealth) if (b.ipHealth.get(ip) !== healthy) return false;
+  return true;
+}
+
+/** Per-name results that are lists, filled in name order. */
+interface NameLists {
+  readonly capped: string[];
+  readonly held: string[];
+  readonly dropped: string[];
+  /** Names whose history is not what they serve (held on an older set). */
+  readonly history: [string, readonly string[]][];
+}
+
+/** The served targets of one name (undefined: not served), applying the rules in the header. */
+function planName(name: string, lists: readonly (readonly string[])[], previous: readonly string[] | undefined, input: PlanInput, health: Health, out: NameLists): readonly string[] | undefined {
+  const all = mergedTargets(lists);
+  let served: readonly string[] = all;
+  const { ipHealth } = health;
+  // Filter only when something is known unhealthy: the usual case allocates nothing.
+  if (health.anyUnhealthy && all.some((ip) => ipHealth.get(ip) === false)) served = all.filter((ip) => ipHealth.get(ip) !== false);
+  const allDropped = served.length === 0;
+  if (allDropped) {
+    // The history array itself, not a copy: an unchanged set keeps its identity, which the sink compares first.
+    if (input.allDroppedRule === "keep-last" && previous !== undefined && previous.length > 0) served = previous;
+    else if (input.allDroppedRule !== "drop") served = all;
+    (served.length === 0 ? out.dropped : out.held).push(name);
+  }
+  if (served.length > input.maxTargets) {
+    out.capped.push(name);
+    served = served.slice(0, input.maxTargets);
+  }
+  if (served.length === 0) return undefined;
+  // Only a healthy set becomes history: holding must not overwrite the last known good set.
+  if (allDropped && previous !== undefined && previous !== served) out.history.push([name, previous]);
+  return served;
+}
+
+function controlPlaneIps(nodes: readonly NodeState[]): string[] {
+  const controlPlane = new Set<string>();
+  for (const n of nodes) if (n.controlPlane && n.healthy) for (const ip of n.addresses) controlPlane.add(ip);
+  return sortIps(controlPlane);
+}
+
+/** History is the served set except for held names, so usually the records map itself serves as history. */
+function historyOf(records: ReadonlyMap<string, readonly string[]>, history: readonly [string, readonly string[]][]): ReadonlyMap<string, readonly string[]> {
+  if (history.length === 0) return records;
+  const out = new Map(records);
+  for (const [name, ips] of history) out.set(name, ips);
+  return out;
+}
+
+/**
+ * What one plan keeps to compute the next from it. Keyed by the result's
+ * `lastServed`, which the caller feeds back, so planHostsData stays a pure
+ * function of its arguments: a plan built from the memo equals one built from
+ * scratch (test/sidecar/plan.test.ts compares both).
+ */
+interface PlanMemo {
+  readonly entries: readonly SourceEntry[];
+  /** Target lists by name; handed from plan to plan and updated in place. */
+  readonly byName: Map<string, (readonly string[])[]>;
+  /** The keys of byName, sorted. */
+  readonly names: readonly string[];
+  readonly health: Health;
+  readonly allDroppedRule: AllDroppedRule;
+  readonly maxTargets: number;
+  readonly result: PlanResult;
+}
+
+const memos = new WeakMap<ReadonlyMap<string, readonly string[]>, PlanMemo>();
+
+export function planHostsData(input: PlanInput): PlanResult {
+  const health = healthOf(input.nodes);
+  const memo = memos.get(input.lastServed);
+  // A memo is used once: the next plan takes over its tables, and a second plan
+  // from the same lastServed (a retry, a test) starts from scratch.
+  if (memo !== undefined) memos.delete(input.lastServed);
+  const usable = memo !== undefined && memo.allDroppedRule === input.allDroppedRule && memo.maxTargets === input.maxTargets && sameHealth(memo.health, health);
+  const next = usable ? planChanges(input, health, memo) : planAll(input, health);
+  memos.set(next.result.lastServed, next);
+  return next.result;
+}
+
+/** The whole plan from the entries alone. */
+function planAll(input: PlanInput, health: Health): PlanMemo {
+  // Target lists by name, not copied: entries are read-only and most names have one.
+  const byName = new Map<string, (readonly string[])[]>();
+  for (const e of input.entries) {
+    const lists = byName.get(e.hostname);
+    if (lists === undefined) byName.set(e.hostname, [e.targets]);
+    else lists.push(e.targets);
+  }
+  const names = [...byName.keys()].sort();
   // Healthy node IPs not yet seen served: once all are found, names stop being scanned for them.
   const pendingHealthy = new Set<string>();
-  for (const [ip, healthy] of ipHealth) {
-    if (healthy) pendingHealthy.add(ip);
-    else anyUnhealthy = true;
+  for (const [ip, healthy] of health.ipHealth) if (healthy) pendingHealthy.add(ip);
+  const healthyServed: string[] = [];
+  const records = new Map<string, readonly string[]>();
+  const out: NameLists = { capped: [], held: [], dropped: [], history: [] };
+  for (const name of names) {
+    const served = planName(name, byName.get(name) as (readonly string[])[], input.lastServed.get(name), input, health, out);
+    if (served === undefined) continue;
+    records.set(name, served);
+    if (pendingHealthy.size > 0) for (const ip of served) if (pendingHealthy.delete(ip)) healthyServed.push(ip);
   }
+  const result: PlanResult = {
+    data: { zones: [...input.zones], records, nodeIps: sortIps(healthyServed), controlPlaneIps: controlPlaneIps(input.nodes) },
+    lastServed: historyOf(records, out.history),
+    capped: out.capped,
+    held: out.held,
+    dropped: out.dropped,
+  };
+  return { entries: [...input.entries], byName, names, health, allDroppedRule: input.allDroppedRule, maxTargets: input.maxTargets, result };
+}
 
-  // Target lists by name, not copied: entries are read-only and most names have one.
-  const merged = new Map<string, (readonly string[])[]>();
-  for (const e of input.entries) {
-    const lists = merged.get(e.hostname);
-    if (lists === undefined) merged.set(e.hostname, [e.targets]);
-    else lists.push(e.targets);
+/**
+ * The entries that differ between two snapshots, by identity. The store keeps
+ * an unchanged object's entries and their order, so usually a few in the
+ * middle differ.
+ */
+function entryChanges(before: readonly SourceEntry[], after: readonly SourceEntry[]): { removed: SourceEntry[]; added: SourceEntry[] } {
+  const removed: SourceEntry[] = [];
+  const added: SourceEntry[] = [];
+  if (before === after) return { removed, added };
+  let start = 0;
+  const shorter = Math.min(before.length, after.length);
+  while (start < shorter && before[start] === after[start]) start++;
+  let endBefore = before.length;
+  let endAfter = after.length;
+  while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
+    endBefore--;
+    endAfter--;
+  }
+  if (endBefore - start === endAfter - start) {
+    // Objects changed in place: compare slot by slot.
+    for (let i = start; i < endBefore; i++) {
+      const b = before[i] as SourceEntry;
+      const a = after[i] as SourceEntry;
+      if (a !== b) {
+        removed.push(b);
+        added.push(a);
+      }
+    }
+    return { removed, added };
+  }
+  // Objects added or deleted shift the rest: match the middle as a multiset.
+  const count = new Map<SourceEntry, number>();
+  for (let i = start; i < endBefore; i++) {
+    const b = before[i] as SourceEntry;
+    count.set(b, (count.get(b) ?? 0) + 1);
+  }
+  for (let i = start; i < endAfter; i++) {
+    const a = after[i] as SourceEntry;
+    const c = count.get(a) ?? 0;
+    if (c > 0) count.set(a, c - 1);
+    else added.push(a);
+  }
+  for (const [b, c] of count) for (let k = 0; k < c; k++) removed.push(b);
+  return { removed, added };
+}
+
+/** Merges two sorted, disjoint name lists. */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  if (b.length === 0) return [...a];
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push((a[i] as string) < (b[j] as string) ? (a[i++] as string) : (b[j++] as string));
+  while (i < a.length) out.push(a[i++] as string);
+  while (j < b.length) out.push(b[j++] as string);
+  return out;
+}
+
+/**
+ * The plan from the previous one: only names whose entries changed, and names
+ * the all-dropped rule decided (they read history), are planned again. Every
+ * other name's rules read the same targets and health, so its result, array
+ * included, carries over.
+ */
+function planChanges(input: PlanInput, health: Health, memo: PlanMemo): PlanMemo {
+  const { byName } = memo;
+  const prev = memo.result;
+  const { removed, added } = entryChanges(memo.entries, input.entries);
+  // Past this much change (every Ingress re-addressed at once), planning name by name costs more than planning all.
+  if (removed.length + added.length > Math.max(64, input.entries.length / 8)) return planAll(input, health);
+  const touched = new Set<string>();
+  const gone = new Set<string>();
+  const fresh = new Set<string>();
+  for (const e of removed) {
+    const lists = byName.get(e.hostname);
+    const at = lists?.indexOf(e.targets) ?? -1;
+    // The tables no longer match the entries (an entry was changed in place): start over.
+    if (lists === undefined || at < 0) return planAll(input, health);
+    lists.splice(at, 1);
+    touched.add(e.hostname);
+    if (lists.length === 0) {
+      byName.delete(e.hostname);
+      gone.add(e.hostname);
+    }
+  }
+  for (const e of added) {
+    const lists = byName.get(e.hostname);
+    touched.add(e.hostname);
+    if (lists !== undefined) lists.push(e.targets);
+    else {
+      byName.set(e.hostname, [e.targets]);
+      if (!gone.delete(e.hostname)) fresh.add(e.hostname);
+    }
+  }
+  let names = memo.names;
+  if (gone.size > 0) names = names.filter((n) => !gone.has(n));
+  if (fresh.size > 0) names = mergeSorted(names, [...fresh].sort());
+
+  for (const name of prev.held) touched.add(name);
+  for (const name of prev.dropped) touched.add(name);
+  const replan = [...touched].sort();
+  const out: NameLists = { capped: [], held: [], dropped: [], history: [] };
+  const planned = new Map<string, readonly string[] | undefined>();
+  let newlyServed = false;
+  for (const name of replan) {
+    const lists = byName.get(name);
+    const served = lists === undefined ? undefined : planName(name, lists, input.lastServed.get(name), input, health, out);
+    planned.set(name, served);
+    if (served !== undefined && !prev.data.records.has(name)) newlyServed = true;
   }
 
   const records = new Map<string, readonly string[]>();
-  const lastServed = new Map<string, readonly string[]>();
-  const capped: string[] = [];
-  const held: string[] = [];
-  const dropped: string[] = [];
-  const healthyServed: string[] = [];
-  for (const name of [...merged.keys()].sort()) {
-    const all = mergedTargets(merged.get(name) as (readonly string[])[]);
-    const previous = input.lastServed.get(name);
-    let served: readonly string[] = all;
-    // Filter only when something is known unhealthy: the usual case allocates nothing.
-    if (anyUnhealthy && all.some((ip) => ipHealth.get(ip) === false)) served = all.filter((ip) => ipHealth.get(ip) !== false);
-    const allDropped = served.length === 0;
-    if (allDropped) {
-      if (input.allDroppedRule === "keep-last" && previous !== undefined && previous.length > 0) served = [...previous];
-      else if (input.allDroppedRule !== "drop") served = all;
-      (served.length === 0 ? dropped : held).push(name);
+  if (newlyServed) {
+    // A name joins the records: rebuild in name order.
+    for (const name of names) {
+      const served = planned.has(name) ? planned.get(name) : prev.data.records.get(name);
+      if (served !== undefined) records.set(name, served);
     }
-    if (served.length > input.maxTargets) {
-      capped.push(name);
-      served = served.slice(0, input.maxTargets);
+  } else {
+    // Same names or fewer: a copy keeps the order, updates keep their place.
+    prev.data.records.forEach((ips, name) => records.set(name, ips));
+    for (const [name, served] of planned) {
+      if (served === undefined) records.delete(name);
+      else records.set(name, served);
     }
-    if (served.length === 0) continue;
-    records.set(name, served);
-    if (pendingHealthy.size > 0) for (const ip of served) if (pendingHealthy.delete(ip)) healthyServed.push(ip);
-    // Only a healthy set becomes history: holding must not overwrite the last known good set.
-    lastServed.set(name, allDropped ? (previous ?? served) : served);
   }
-
-  const controlPlane = new Set<string>();
-  for (const n of input.nodes) if (n.controlPlane && n.healthy) for (const ip of n.addresses) controlPlane.add(ip);
-  return {
-    data: { zones: [...input.zones], records, nodeIps: sortIps(healthyServed), controlPlaneIps: sortIps(controlPlane) },
-    lastServed,
+  const capped = mergeSorted(prev.capped.filter((n) => !planned.has(n)), out.capped);
+  const result: PlanResult = {
+    data: { zones: [...input.zones], records, nodeIps: nodeIpsAfter(prev, planned, records, health), controlPlaneIps: controlPlaneIps(input.nodes) },
+    lastServed: historyOf(records, out.history),
     capped,
-    held,
-    dropped,
+    held: out.held,
+    dropped: out.dropped,
   };
+  return { entries: [...input.entries], byName, names, health, allDroppedRule: input.allDroppedRule, maxTargets: input.maxTargets, result };
+}
+
+/** nodeIps after re-planning some names: an IP only they served is looked for in the other names before it goes. */
+function nodeIpsAfter(prev: PlanResult, planned: ReadonlyMap<string, readonly string[] | undefined>, records: ReadonlyMap<string, readonly string[]>, health: Health): readonly string[] {
+  const before = new Set(prev.data.nodeIps);
+  const now = new Set(before);
+  const maybeGone = new Set<string>();
+  for (const name of planned.keys()) for (const ip of prev.data.records.get(name) ?? []) if (before.has(ip)) maybeGone.add(ip);
+  for (const served of planned.values()) {
+    for (const ip of served ?? []) {
+      maybeGone.delete(ip);
+      if (health.ipHealth.get(ip) === true) now.add(ip);
+    }
+  }
+  if (maybeGone.size > 0) {
+    for (const ips of records.values()) {
+      for (const ip of ips) maybeGone.delete(ip);
+      if (maybeGone.size === 0) break;
+    }
+    for (const ip of maybeGone) now.delete(ip);
+  }
+  if (now.size === before.size && [...now].every((ip) => before.has(ip))) return prev.data.nodeIps;
+  return sortIps(now);
 }
 
 export interface HostsDiff {

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { NodeState, SourceEntry } from "../../sidecar/src/model";
-import { diffHostsData, planHostsData, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
+import { ALL_DROPPED_RULES, diffHostsData, planHostsData, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
+import { rng } from "../helpers/rng";
 
 const ZONES = ["apps.example.com"];
 const n = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true, controlPlane: false });
@@ -113,5 +114,89 @@ describe("diffHostsData", () => {
     assert.equal(diffHostsData(data({}, ["1.1.1.1"]), data({}, [])).nodeIpsChanged, true);
     assert.equal(diffHostsData(undefined, data({})).unchanged, false);
     assert.equal(diffHostsData({ ...data({}), zones: ["x.com"] }, data({})).zonesChanged, true);
+  });
+});
+
+describe("planHostsData from the previous plan", () => {
+  const NAMES = Array.from({ length: 60 }, (_, i) => `h${i}.apps.example.com`);
+  const IPS = Array.from({ length: 8 }, (_, i) => `10.0.0.${i + 1}`);
+  const pick = (r: () => number, xs: readonly string[], min: number): string[] => {
+    const out = xs.filter(() => r() < 0.15);
+    return out.length >= min ? out : xs.slice(0, min);
+  };
+  const entry = (r: () => number): SourceEntry => e(NAMES[Math.floor(r() * NAMES.length)] as string, pick(r, IPS, 1), `Ingress/ns/${Math.floor(r() * 1000)}`);
+  const comparable = (p: ReturnType<typeof plan>) => ({
+    records: [...p.data.records],
+    nodeIps: p.data.nodeIps,
+    controlPlaneIps: p.data.controlPlaneIps,
+    lastServed: [...p.lastServed],
+    capped: p.capped,
+    held: p.held,
+    dropped: p.dropped,
+  });
+
+  it("equals a plan from scratch through target changes, adds, removes, health flips and setting changes", () => {
+    const r = rng(42);
+    for (let run = 0; run < 30; run++) {
+      // Enough entries that a step changes a small part of them, as plans from the previous one are made for.
+      let entries: SourceEntry[] = Array.from({ length: 60 }, () => entry(r));
+      let health = IPS.map(() => r() < 0.7);
+      let rule = ALL_DROPPED_RULES[run % ALL_DROPPED_RULES.length] as AllDroppedRule;
+      let maxTargets = 3;
+      let prev = plan({ entries });
+      for (let step = 0; step < 40; step++) {
+        const what = r();
+        if (what < 0.4) {
+          // In place, as the store hands over an updated object.
+          const i = Math.floor(r() * entries.length);
+          entries = entries.map((x, j) => (j === i ? entry(r) : x));
+        } else if (what < 0.55) entries = [...entries, entry(r)];
+        else if (what < 0.7 && entries.length > 0) {
+          const i = Math.floor(r() * entries.length);
+          entries = entries.filter((_, j) => j !== i);
+        } else if (what < 0.8) health = health.map((h) => (r() < 0.2 ? !h : h));
+        else if (what < 0.83) rule = ALL_DROPPED_RULES[Math.floor(r() * ALL_DROPPED_RULES.length)] as AllDroppedRule;
+        else if (what < 0.86) maxTargets = 5 - maxTargets;
+        const nodes = IPS.slice(0, 6).map((ip, i) => ({ name: `w${i}`, addresses: [ip], healthy: health[i] as boolean, fallback: true, controlPlane: i < 2 }));
+        const over = { entries, nodes, allDroppedRule: rule, maxTargets };
+        // A copy of lastServed has no memo: the plan is computed from scratch.
+        const scratch = plan({ ...over, lastServed: new Map(prev.lastServed) });
+        const next = plan({ ...over, lastServed: prev.lastServed });
+        assert.deepEqual(comparable(next), comparable(scratch), `run ${run} step ${step}`);
+        prev = next;
+      }
+    }
+  });
+
+  it("keeps the array of a name whose targets did not change, also when capped or held", () => {
+    const down = (ip: string) => n(`down-${ip}`, ip, false);
+    const nodes = [n("w1", "10.0.0.1"), n("w2", "10.0.0.2"), down("10.0.0.9")];
+    const same = e("same.apps.example.com", ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    const held = e("held.apps.example.com", ["10.0.0.9"]);
+    const first = plan({ entries: [same, held, e("x.apps.example.com", ["10.0.0.1"])], nodes, maxTargets: 2 });
+    const second = plan({ entries: [same, held, e("x.apps.example.com", ["10.0.0.2"])], nodes, maxTargets: 2, lastServed: first.lastServed });
+    assert.equal(second.data.records.get("same.apps.example.com"), first.data.records.get("same.apps.example.com"));
+    assert.deepEqual(second.capped, ["same.apps.example.com"]);
+    assert.equal(second.data.records.get("held.apps.example.com"), first.data.records.get("held.apps.example.com"));
+    assert.deepEqual(second.data.records.get("x.apps.example.com"), ["10.0.0.2"]);
+  });
+
+  it("nodeIps loses a node only when no name serves it any more", () => {
+    const nodes = [n("w1", "10.0.0.1"), n("w2", "10.0.0.2"), n("w3", "10.0.0.3")];
+    const first = plan({ entries: [e("a.apps.example.com", ["10.0.0.1", "10.0.0.2"]), e("b.apps.example.com", ["10.0.0.2", "10.0.0.3"])], nodes });
+    assert.deepEqual(first.data.nodeIps, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    const second = plan({ entries: [e("a.apps.example.com", ["10.0.0.3"]), e("b.apps.example.com", ["10.0.0.2", "10.0.0.3"])], nodes, lastServed: first.lastServed });
+    assert.deepEqual(second.data.nodeIps, ["10.0.0.2", "10.0.0.3"], "10.0.0.1 is no longer served; 10.0.0.2 still is, by b");
+    const third = plan({ entries: [e("a.apps.example.com", ["10.0.0.1"]), e("b.apps.example.com", ["10.0.0.2", "10.0.0.3"])], nodes, lastServed: second.lastServed });
+    assert.deepEqual(third.data.nodeIps, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+  });
+
+  it("plans again from scratch when the same lastServed is fed twice", () => {
+    const first = plan({ entries: [e("a.apps.example.com", ["10.0.0.1"])] });
+    const input = { entries: [e("a.apps.example.com", ["10.0.0.2"]), e("b.apps.example.com", ["10.0.0.1"])], lastServed: first.lastServed };
+    const once = plan(input);
+    const twice = plan(input);
+    assert.deepEqual([...twice.data.records], [["a.apps.example.com", ["10.0.0.2"]], ["b.apps.example.com", ["10.0.0.1"]]]);
+    assert.deepEqual([...once.data.records], [...twice.data.records]);
   });
 });

@@ -1,4 +1,4 @@
-/** renderHostsFile(): layout, determinism, line splitting and rejection of unsafe data (pure). */
+/** renderHostsFile(): the two-block layout, determinism, line splitting and rejection of unsafe data (pure). */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { HOSTS_FILE_HEADER, HOSTS_LINE_MAX_CHARS, HostsDataError, renderHostsFile } from "../../sidecar/src/sink/renderHosts";
@@ -15,7 +15,7 @@ function bodyLines(text: string): string[] {
   return text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-test("one line per IP: canonical name first, nodes names per zone, then hostnames sorted", () => {
+test("canonical block first (every address, nodes names per zone), then one line per record, names sorted", () => {
   const text = renderHostsFile(data(
     { "web.apps.example.com": ["10.0.0.2", "10.0.0.10"], "api.svc.example.org": ["10.0.0.2"], "b.apps.example.com": ["10.0.0.2"] },
     ["10.0.0.10", "10.0.0.9"],
@@ -23,10 +23,22 @@ test("one line per IP: canonical name first, nodes names per zone, then hostname
   assert.equal(text.split("\n")[0], HOSTS_FILE_HEADER);
   assert.ok(text.endsWith("\n"));
   assert.deepEqual(bodyLines(text), [
-    "10.0.0.2 node-10-0-0-2.nodes.apps.example.com api.svc.example.org b.apps.example.com web.apps.example.com",
+    "10.0.0.2 node-10-0-0-2.nodes.apps.example.com",
     "10.0.0.9 node-10-0-0-9.nodes.apps.example.com nodes.apps.example.com nodes.svc.example.org",
-    "10.0.0.10 node-10-0-0-10.nodes.apps.example.com nodes.apps.example.com nodes.svc.example.org web.apps.example.com",
+    "10.0.0.10 node-10-0-0-10.nodes.apps.example.com nodes.apps.example.com nodes.svc.example.org",
+    "10.0.0.2 api.svc.example.org",
+    "10.0.0.2 b.apps.example.com",
+    "10.0.0.2 web.apps.example.com",
+    "10.0.0.10 web.apps.example.com",
   ]);
+});
+
+test("every address a record uses gets its canonical line before any record line", () => {
+  const lines = bodyLines(renderHostsFile(data({ "a.apps.example.com": ["192.0.2.7"], "z.apps.example.com": ["10.0.0.1", "192.0.2.7"] })));
+  const firstRecord = lines.findIndex((l) => !l.split(" ")[1]!.startsWith("node-"));
+  const canonicalIps = lines.slice(0, firstRecord).map((l) => l.split(" ")[0]);
+  assert.deepEqual(canonicalIps, ["10.0.0.1", "192.0.2.7"]);
+  for (const l of lines.slice(firstRecord)) assert.ok(canonicalIps.includes(l.split(" ")[0]), l);
 });
 
 test("control-plane.nodes.<zone> per zone on control-plane IPs, after the canonical name and nodes names", () => {
@@ -38,8 +50,9 @@ test("control-plane.nodes.<zone> per zone on control-plane IPs, after the canoni
   });
   assert.deepEqual(bodyLines(text), [
     "10.0.0.2 node-10-0-0-2.nodes.apps.example.com nodes.apps.example.com nodes.svc.example.org " +
-      "control-plane.nodes.apps.example.com control-plane.nodes.svc.example.org web.apps.example.com",
+      "control-plane.nodes.apps.example.com control-plane.nodes.svc.example.org",
     "10.0.1.5 node-10-0-1-5.nodes.apps.example.com control-plane.nodes.apps.example.com control-plane.nodes.svc.example.org",
+    "10.0.0.2 web.apps.example.com",
   ]);
   assert.throws(() => renderHostsFile({ zones, records: new Map(), nodeIps: [], controlPlaneIps: ["10.0.1.999"] }), HostsDataError);
 });
@@ -51,23 +64,22 @@ test("deterministic: insertion order of records, targets and node IPs does not c
   assert.doesNotMatch(a, /\d{4}-\d{2}-\d{2}/, "no timestamp: identical data must give identical bytes");
 });
 
-test("IPs sort numerically, not as strings", () => {
-  const text = renderHostsFile(data({ "n.apps.example.com": ["10.0.0.100", "9.0.0.1", "10.0.0.20"] }));
-  assert.deepEqual(bodyLines(text).map((l) => l.split(" ")[0]), ["9.0.0.1", "10.0.0.20", "10.0.0.100"]);
+test("IPs sort numerically, not as strings, in both blocks", () => {
+  const lines = bodyLines(renderHostsFile(data({ "n.apps.example.com": ["10.0.0.100", "9.0.0.1", "10.0.0.20"] })));
+  assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["9.0.0.1", "10.0.0.20", "10.0.0.100", "9.0.0.1", "10.0.0.20", "10.0.0.100"]);
 });
 
-test("an IP with 2,000 names is split into lines under the cap, each starting with the canonical name", () => {
-  const records: Record<string, string[]> = {};
-  for (let i = 0; i < 2000; i++) records[`host-${String(i).padStart(4, "0")}.apps.example.com`] = ["10.9.0.1"];
-  const lines = bodyLines(renderHostsFile(data(records, ["10.9.0.1"])));
+test("a long canonical line (many zones) is split under the cap, each part starting with the canonical name", () => {
+  const many = Array.from({ length: 80 }, (_, i) => `zone-${String(i).padStart(2, "0")}.example.com`);
+  const lines = bodyLines(renderHostsFile({ zones: many, records: new Map(), nodeIps: ["10.9.0.1"], controlPlaneIps: ["10.9.0.1"] }));
   assert.ok(lines.length > 1, "expected the line to be split");
   for (const l of lines) {
     assert.ok(l.length <= HOSTS_LINE_MAX_CHARS, `line of ${l.length} chars`);
-    assert.ok(l.startsWith("10.9.0.1 node-10-9-0-1.nodes.apps.example.com "), l.slice(0, 60));
+    assert.ok(l.startsWith("10.9.0.1 node-10-9-0-1.nodes.zone-00.example.com "), l.slice(0, 60));
   }
   const names = lines.flatMap((l) => l.split(" ").slice(2));
-  assert.equal(names.length, 2002, "2,000 hostnames and 2 nodes names, each exactly once");
-  assert.equal(new Set(names).size, 2002);
+  assert.equal(names.length, 160, "80 nodes names and 80 control-plane names, each exactly once");
+  assert.equal(new Set(names).size, 160);
 });
 
 test("unsafe data is rejected with every problem listed, nothing rendered", () => {
@@ -100,7 +112,7 @@ test("unsafe data is rejected with every problem listed, nothing rendered", () =
 
 test("the zone apex and names in the second zone are accepted; duplicate targets collapse", () => {
   const text = renderHostsFile(data({ "apps.example.com": ["10.0.0.1"], "a.svc.example.org": ["10.0.0.1", "10.0.0.1"] }));
-  assert.deepEqual(bodyLines(text), ["10.0.0.1 node-10-0-0-1.nodes.apps.example.com a.svc.example.org apps.example.com"]);
+  assert.deepEqual(bodyLines(text), ["10.0.0.1 node-10-0-0-1.nodes.apps.example.com", "10.0.0.1 a.svc.example.org", "10.0.0.1 apps.example.com"]);
 });
 
 test("empty data renders only the header", () => {

@@ -8,6 +8,7 @@ import { entriesFromIngress } from "../../sidecar/src/source/ingress";
 import { nodeStateFromNode, parseSelector } from "../../sidecar/src/source/node";
 import { entriesFromService } from "../../sidecar/src/source/service";
 import { SourceStore } from "../../sidecar/src/source/store";
+import { rng } from "../helpers/rng";
 import { ingress, node } from "./fakes";
 
 const ZONES = ["apps.example.com", "apps.example.org"];
@@ -223,5 +224,75 @@ describe("SourceStore", () => {
     store.upsert("Node", { metadata: {} });
     const snap = store.snapshot();
     assert.deepEqual(snap.ignored.map((i) => i.reason), ["malformed_object", "malformed_object"]);
+  });
+
+  it("a snapshot after changes equals one from a store fed the current objects afresh", () => {
+    const r = rng(7);
+    const hostsOf = (i: number): string[] => {
+      const k = Math.floor(r() * 4);
+      // One or two names; now and then one outside the zones, which is ignored.
+      return [`h${i}.apps.example.com`, ...(k > 0 ? [`h${i}-b.apps.example.com`] : []), ...(k === 3 ? [`h${i}.elsewhere.net`] : [])];
+    };
+    // Empty status now and then: the fallback nodes become the targets, so node changes matter.
+    const ipsOf = (): string[] => (r() < 0.25 ? [] : [`10.0.0.${1 + Math.floor(r() * 5)}`, `10.0.0.${6 + Math.floor(r() * 5)}`]);
+    const objects = new Map<string, Record<string, unknown>>();
+    const nodes = new Map<string, Record<string, unknown>>();
+    const store = new SourceStore(opts);
+    const put = (kind: "Ingress" | "Node", key: string, obj: Record<string, unknown>) => {
+      (kind === "Node" ? nodes : objects).set(key, obj);
+      store.upsert(kind, obj);
+    };
+    for (let i = 0; i < 3; i++) put("Node", `w${i}`, node(`w${i}`, `10.0.1.${i}`));
+    const hostsByName = new Map<string, string[]>();
+    for (let i = 0; i < 20; i++) {
+      hostsByName.set(`x${i}`, hostsOf(i));
+      put("Ingress", `x${i}`, ingress("ns", `x${i}`, hostsByName.get(`x${i}`) as string[], ipsOf()));
+    }
+    let prev = store.snapshot();
+    for (let step = 0; step < 200; step++) {
+      const what = r();
+      const i = Math.floor(r() * 25);
+      const name = `x${i}`;
+      if (what < 0.5) {
+        // Mostly the same names with new targets (slots refilled in place); else names added or dropped.
+        const hosts = hostsByName.get(name) !== undefined && r() < 0.7 ? (hostsByName.get(name) as string[]) : hostsOf(i);
+        hostsByName.set(name, hosts);
+        put("Ingress", name, ingress("ns", name, hosts, ipsOf()));
+      } else if (what < 0.65) {
+        const obj = objects.get(name);
+        if (obj !== undefined) {
+          objects.delete(name);
+          store.remove("Ingress", obj);
+        }
+      } else if (what < 0.8) {
+        const w = `w${Math.floor(r() * 3)}`;
+        put("Node", w, node(w, `10.0.1.${w.slice(1)}`, { ready: r() < 0.6, labels: r() < 0.7 ? { "node-role.kubernetes.io/worker": "true" } : {} }));
+      }
+      // Several changes between snapshots, as during a debounce window.
+      if (r() < 0.5) continue;
+      const snap = store.snapshot();
+      const fresh = new SourceStore(opts);
+      for (const obj of nodes.values()) fresh.upsert("Node", obj);
+      for (const obj of objects.values()) fresh.upsert("Ingress", obj);
+      const want = fresh.snapshot();
+      assert.deepEqual(snap.entries, want.entries, `step ${step}`);
+      assert.deepEqual(snap.ignored, want.ignored, `step ${step}`);
+      assert.deepEqual(snap.nodes, want.nodes, `step ${step}`);
+      assert.notEqual(snap.entries, prev.entries, "each snapshot hands out its own array");
+      prev = snap;
+    }
+  });
+
+  it("keeps an unchanged object's entries, same objects in the same places, when another changes in place", () => {
+    const store = new SourceStore(opts);
+    for (let i = 0; i < 5; i++) store.upsert("Ingress", ingress("ns", `x${i}`, [`h${i}.apps.example.com`], ["10.0.0.1"]));
+    const before = store.snapshot().entries;
+    store.upsert("Ingress", ingress("ns", "x2", ["h2.apps.example.com"], ["10.0.0.2"]));
+    const after = store.snapshot().entries;
+    assert.deepEqual(after[2]?.targets, ["10.0.0.2"]);
+    assert.deepEqual(
+      after.map((e, i) => i === 2 || e === before[i]),
+      [true, true, true, true, true],
+    );
   });
 });

@@ -13,10 +13,10 @@
  * - `<fileName>.nodes`: node IPs with their canonical name, `nodes.<zone>` and
  *   (control-plane nodes) `control-plane.nodes.<zone>`;
  * - `<fileName>.<i>` (i zero-padded, 0 <= i < K): the hostnames whose stable
- *   hash falls in shard i, each line `IP canonical-name hostname...` (the same
- *   renderHostsFile layout, so every line starts with the per-node canonical
- *   name and no ingress hostname ever owns an IP's PTR flag, whatever file
- *   dnsmasq reads first);
+ *   hash falls in shard i, in the renderHostsFile layout (canonical lines for
+ *   the addresses the shard uses, then one `IP hostname` line per record), so
+ *   no ingress hostname ever owns an IP's PTR flag, whatever file dnsmasq
+ *   reads first;
  * - a shard with no hostnames has no file.
  * A hostname always lives in the same file (the hash only depends on the name
  * and K), so a change never moves a name between files. That matters: dnsmasq
@@ -29,11 +29,19 @@
 import type { HostsData } from "../model";
 
 /**
- * Default shard count. Measured at 10,000 Ingresses (bench, 2 vCPUs, data
- * written after dnsmasq started): write -> visible p50 98 ms with 64 shards,
- * 51 ms with 128, 29 ms with 256; one file took ~1.7 s.
+ * Default shard count: the balance between two costs dnsmasq 2.90 has.
+ * - Re-read: each record of a changed file scans the whole cache hash table
+ *   for the address's reverse owner, so a change costs (records per file) x
+ *   (table size). Fewer, bigger files make changes slower to show.
+ * - Every answer: dnsmasq looks up the file each record came from in a
+ *   linked list of all hosts files (record_source(), called for its query log
+ *   even with logging off), so more files make every query slower.
+ * Measured at 10,000 Ingresses (2 vCPUs, data written after dnsmasq
+ * started): write -> visible p50 ~45 ms with 64 shards, ~26 ms with 128, one
+ * file ~1.7 s; dnsperf qps against one hand-written file of the same records:
+ * ~0.97 with 64 shards, 0.75-0.87 with 128, ~0.6 with 256.
  */
-export const DEFAULT_HOSTS_SHARDS = 256;
+export const DEFAULT_HOSTS_SHARDS = 64;
 export const MAX_HOSTS_SHARDS = 4096;
 
 /** First line of every shard file when K > 1; tells a restarted writer which K wrote the directory. */

@@ -16,6 +16,12 @@
  * an object's status is empty) is also dropped when any Node changes in a way
  * the plan sees; HTTPRoute results are dropped when any Gateway changes,
  * since their addresses come from there.
+ *
+ * The snapshot's arrays are also kept: while objects only change in place
+ * (no object added or removed) and keep their number of entries, the next
+ * snapshot copies them and overwrites the changed objects' slots instead of
+ * walking every object. Unchanged objects keep their entry objects and
+ * positions either way, which lets the plan find what changed cheaply.
  */
 import type { NodeState, SourceEntry } from "../model";
 import type { Ignored, SourceContext, SourceResult } from "./context";
@@ -54,6 +60,15 @@ interface CachedResult {
   readonly result: SourceResult;
   /** The computation read ctx.nodes, so a node change can alter it. */
   readonly usedNodes: boolean;
+  /** Where this result starts in the assembled entries and ignored arrays. */
+  entryAt: number;
+  ignoredAt: number;
+}
+
+/** The object part of the last snapshot (malformed nodes are added per snapshot). */
+interface Assembled {
+  readonly entries: readonly SourceEntry[];
+  readonly ignored: readonly Ignored[];
 }
 
 type CachedKind = "Ingress" | "Service" | "HTTPRoute";
@@ -65,6 +80,9 @@ export class SourceStore {
   /** Per kind, object key -> its last computed result; absent = recompute on the next snapshot. */
   private readonly results = new Map<CachedKind, Map<string, CachedResult>>();
   private nodeList: NodeState[] | undefined;
+  private assembled: Assembled | undefined;
+  /** Per kind, the results dropped since `assembled` was built, by key: their slots are to be refilled. */
+  private readonly stale = new Map<CachedKind, Map<string, CachedResult>>();
 
   constructor(
     private readonly opts: SourceStoreOptions,
@@ -89,7 +107,10 @@ export class SourceStore {
       }
       return;
     }
-    this.map(kind).set(key, obj);
+    const objects = this.map(kind);
+    // A new key goes last in its kind's order and shifts the slots after it.
+    if (!objects.has(key)) this.assembled = undefined;
+    objects.set(key, obj);
     this.invalidate(kind, key);
     this.onChange(kind);
   }
@@ -105,6 +126,7 @@ export class SourceStore {
       return;
     }
     if (this.map(kind).delete(key)) {
+      this.assembled = undefined;
       this.invalidate(kind, key);
       this.onChange(kind);
     }
@@ -122,50 +144,101 @@ export class SourceStore {
   snapshot(): SourceSnapshot {
     const nodes = this.nodes();
     this.nodeList = nodes;
-    const entries: SourceEntry[] = [];
     const ignored: Ignored[] = [...this.malformedNodes].map((k) => ({
       owner: `Node/${k.slice(1)}`,
       host: "",
       reason: "malformed_object" as const,
       detail: "node without a name",
     }));
-    const add = (r: SourceResult) => {
-      for (const e of r.entries) entries.push(e);
-      for (const i of r.ignored) ignored.push(i);
-    };
-    this.collect("Ingress", (obj, ctx) => entriesFromIngress(obj, ctx), add);
-    this.collect("Service", (obj, ctx) => entriesFromService(obj, ctx), add);
+    const assembled = this.refill() ?? this.assemble();
+    for (const i of assembled.ignored) ignored.push(i);
+    return { entries: [...assembled.entries], ignored, nodes };
+  }
+
+  /** Each watched kind's entriesFrom*(), in snapshot order. */
+  private computers(): [CachedKind, (obj: unknown, ctx: SourceContext) => SourceResult][] {
+    const out: [CachedKind, (obj: unknown, ctx: SourceContext) => SourceResult][] = [
+      ["Ingress", (obj, ctx) => entriesFromIngress(obj, ctx)],
+      ["Service", (obj, ctx) => entriesFromService(obj, ctx)],
+    ];
     if (this.map("HTTPRoute").size > 0) {
       const gateways = this.map("Gateway");
       const lookup = (ns: string, name: string) => gatewayAddresses(gateways.get(`${ns}/${name}`));
-      this.collect("HTTPRoute", (obj, ctx) => entriesFromHttpRoute(obj, ctx, lookup), add);
+      out.push(["HTTPRoute", (obj, ctx) => entriesFromHttpRoute(obj, ctx, lookup)]);
     }
-    return { entries, ignored, nodes };
+    return out;
   }
 
-  /** Adds every object's result of `kind`, computing only the ones not cached. */
-  private collect(kind: CachedKind, compute: (obj: unknown, ctx: SourceContext) => SourceResult, add: (r: SourceResult) => void): void {
-    const objects = this.map(kind);
-    if (objects.size === 0) return;
-    const cache = this.cache(kind);
-    for (const [key, obj] of objects) {
-      let c = cache.get(key);
-      if (c === undefined) {
-        let usedNodes = false;
-        const nodes = this.nodeList ?? this.nodes();
-        // A getter records whether the result depends on the nodes (fallback targets).
-        const ctx: SourceContext = {
-          ...this.opts,
-          get nodes() {
-            usedNodes = true;
-            return nodes;
-          },
-        };
-        c = { result: compute(obj, ctx), usedNodes };
-        cache.set(key, c);
+  /** Every object's result in order, computing only the ones not cached; records each result's slots. */
+  private assemble(): Assembled {
+    const entries: SourceEntry[] = [];
+    const ignored: Ignored[] = [];
+    for (const [kind, compute] of this.computers()) {
+      const objects = this.map(kind);
+      if (objects.size === 0) continue;
+      const cache = this.cache(kind);
+      for (const [key, obj] of objects) {
+        const c = cache.get(key) ?? this.compute(kind, key, obj, compute);
+        c.entryAt = entries.length;
+        c.ignoredAt = ignored.length;
+        for (const e of c.result.entries) entries.push(e);
+        for (const i of c.result.ignored) ignored.push(i);
       }
-      add(c.result);
     }
+    this.stale.clear();
+    return (this.assembled = { entries, ignored });
+  }
+
+  /**
+   * The last assembled arrays with the stale objects' slots refilled, or
+   * undefined when that cannot be done (nothing assembled yet, or a result's
+   * size changed): then everything is assembled again.
+   */
+  private refill(): Assembled | undefined {
+    const before = this.assembled;
+    if (before === undefined) return undefined;
+    let entries: SourceEntry[] | undefined;
+    let ignored: Ignored[] | undefined;
+    for (const [kind, compute] of this.computers()) {
+      const stale = this.stale.get(kind);
+      if (stale === undefined || stale.size === 0) continue;
+      const objects = this.map(kind);
+      for (const [key, old] of stale) {
+        const obj = objects.get(key);
+        if (obj === undefined) return undefined;
+        const c = this.cache(kind).get(key) ?? this.compute(kind, key, obj, compute);
+        const r = c.result;
+        if (r.entries.length !== old.result.entries.length || r.ignored.length !== old.result.ignored.length) return undefined;
+        c.entryAt = old.entryAt;
+        c.ignoredAt = old.ignoredAt;
+        if (r.entries.length > 0) {
+          entries ??= [...before.entries];
+          for (let i = 0; i < r.entries.length; i++) entries[c.entryAt + i] = r.entries[i] as SourceEntry;
+        }
+        if (r.ignored.length > 0) {
+          ignored ??= [...before.ignored];
+          for (let i = 0; i < r.ignored.length; i++) ignored[c.ignoredAt + i] = r.ignored[i] as Ignored;
+        }
+      }
+    }
+    this.stale.clear();
+    return (this.assembled = { entries: entries ?? before.entries, ignored: ignored ?? before.ignored });
+  }
+
+  private compute(kind: CachedKind, key: string, obj: unknown, compute: (obj: unknown, ctx: SourceContext) => SourceResult): CachedResult {
+    let usedNodes = false;
+    const nodes = this.nodeList ?? this.nodes();
+    // A getter records whether the result depends on the nodes (fallback targets).
+    const ctx: SourceContext = {
+      ...this.opts,
+      get nodes() {
+        usedNodes = true;
+        return nodes;
+      },
+    };
+    const c: CachedResult = { result: compute(obj, ctx), usedNodes, entryAt: -1, ignoredAt: -1 };
+    this.cache(kind).set(key, c);
+    return c;
   }
 
   private cache(kind: CachedKind): Map<string, CachedResult> {
@@ -175,14 +248,29 @@ export class SourceStore {
   }
 
   private invalidate(kind: WatchedKind, key: string): void {
-    if (kind === "Gateway") this.results.delete("HTTPRoute");
-    else if (kind !== "Node") this.results.get(kind)?.delete(key);
+    if (kind === "Gateway") {
+      this.results.delete("HTTPRoute");
+      this.assembled = undefined;
+    } else if (kind !== "Node") this.drop(kind, key);
+  }
+
+  /** Forgets one cached result, remembering its slots for refill(). */
+  private drop(kind: CachedKind, key: string): void {
+    const cache = this.results.get(kind);
+    const c = cache?.get(key);
+    if (cache === undefined || c === undefined) return;
+    cache.delete(key);
+    if (this.assembled === undefined) return;
+    let stale = this.stale.get(kind);
+    if (stale === undefined) this.stale.set(kind, (stale = new Map()));
+    // A second change before the next snapshot finds no cached result: the first one's slots stand.
+    stale.set(key, c);
   }
 
   private nodesChanged(): void {
     this.nodeList = undefined;
-    for (const cache of this.results.values()) {
-      for (const [key, c] of cache) if (c.usedNodes) cache.delete(key);
+    for (const [kind, cache] of this.results) {
+      for (const [key, c] of cache) if (c.usedNodes) this.drop(kind, key);
     }
   }
 
