@@ -23,8 +23,8 @@ test("forwarding mode: local zones, no upstreams, hosts dir, TTL, health record"
 
 test("cache-size: sized for large hosts data by default (hash table is sized at start only), overridable", () => {
   const dflt = renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n");
-  assert.equal(DEFAULT_DNSMASQ_CACHE_SIZE, 100_000);
-  assert.deepEqual(dflt.filter((l) => l.startsWith("cache-size=")), ["cache-size=100000"]);
+  assert.equal(DEFAULT_DNSMASQ_CACHE_SIZE, 50_000);
+  assert.deepEqual(dflt.filter((l) => l.startsWith("cache-size=")), ["cache-size=50000"]);
   const custom = renderDnsmasqConf({ zones, ttlSeconds: 7, cacheSize: 5000 }).split("\n");
   assert.deepEqual(custom.filter((l) => l.startsWith("cache-size=")), ["cache-size=5000"]);
 });

@@ -36,12 +36,16 @@ import type { HostsData } from "../model";
  * - Every answer: dnsmasq looks up the file each record came from in a
  *   linked list of all hosts files (record_source(), called for its query log
  *   even with logging off), so more files make every query slower.
- * Measured at 10,000 Ingresses (2 vCPUs, data written after dnsmasq
- * started): write -> visible p50 ~45 ms with 64 shards, ~26 ms with 128, one
- * file ~1.7 s; dnsperf qps against one hand-written file of the same records:
- * ~0.97 with 64 shards, 0.75-0.87 with 128, ~0.6 with 256.
+ * Measured at 10,000 Ingresses (npm run bench, 2 vCPUs, data written after
+ * dnsmasq started, cache-size 100,000): write -> visible p50 ~45 ms with 32
+ * shards, ~22 ms with 64, ~26 ms with 128, one file ~1.1 s; dnsperf qps
+ * against one hand-written file of the same records: 0.987 with 32 shards,
+ * 0.955 with 64; 0.75-0.92 with 128 and 0.66 with 256 (those two while the
+ * box was busy with other work, so only roughly). With cache-size 50,000
+ * (the default, DEFAULT_DNSMASQ_CACHE_SIZE) 32 shards took ~23 ms at the same
+ * qps ratio.
  */
-export const DEFAULT_HOSTS_SHARDS = 64;
+export const DEFAULT_HOSTS_SHARDS = 32;
 export const MAX_HOSTS_SHARDS = 4096;
 
 /** First line of every shard file when K > 1; tells a restarted writer which K wrote the directory. */
