@@ -1,4 +1,5 @@
 /** The bench's printed report: plain fixed-width tables. */
+import { DEFAULT_DNSMASQ_CACHE_SIZE } from "../lib/render/dnsmasqConf";
 import type { BenchResults } from "./main";
 
 export interface Target {
@@ -21,7 +22,7 @@ export function formatReport(r: BenchResults): string {
   const out: string[] = [];
   const p0 = r.propagation[0];
   out.push(`rancher-cdns bench: ${r.machine.cpus} CPUs, node ${r.machine.node}; ${r.workload.nodes} nodes, ${r.workload.hostsPerIngress} host(s) per Ingress, ${r.workload.targetsPerIngress}`);
-  out.push(`controller debounce ${p0?.debounceMs} ms, max delay ${p0?.maxDelayMs} ms (defaults); sink shards ${r.shards}; dnsmasq /usr/sbin/dnsmasq on 127.0.0.x, conf from renderDnsmasqConf\n`);
+  out.push(`controller debounce ${p0?.debounceMs} ms, max delay ${p0?.maxDelayMs} ms (defaults); sink shards ${r.shards}; dnsmasq /usr/sbin/dnsmasq on 127.0.0.x, conf from renderDnsmasqConf (cache-size ${DEFAULT_DNSMASQ_CACHE_SIZE})\n`);
   out.push("Propagation latency (store.upsert -> answer over UDP from dnsmasq, polled every 1 ms)");
   const prow = (label: string, p: BenchResults["propagation"][number]) => [
     label, String(p.hostnames), String(p.latency.n), ms(p.latency.p50), ms(p.latency.p99), ms(p.latency.max), ms(p.sidecarPart.p50), ms(p.dnsmasqPart.p50), ms(p.initialSyncMs),
