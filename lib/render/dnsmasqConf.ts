@@ -25,9 +25,10 @@ import { HEALTH_ADDRESS, healthName, nsName } from "../dns/names";
  * - each answer walks its name's bucket, so too few buckets slow every query;
  * - each record of a re-read hosts file scans every bucket for the address's
  *   reverse owner, so too many slow every change.
- * Measured at 10,000 Ingresses (~66,000 records, 32 shards, bench): 50,000
- * against 100,000 halved the write -> visible time (p50 ~45 -> ~23 ms) for
- * ~3% fewer queries per second. Memory (VmRSS, dnsmasq 2.90): 4.8 MiB with the
+ * Measured at 10,000 Ingresses (~66,000 records, 32 shards, one-off runs of
+ * bench/propagation.ts and bench/qps.ts): 50,000 against 100,000 halved the
+ * write -> visible time (p50 ~45 -> ~23 ms); queries per second were 3-6%
+ * lower in those runs, within their run-to-run noise. Memory (VmRSS, dnsmasq 2.90): 4.8 MiB with the
  * default 150, 15.4 MiB with 100,000 and 22.1 MiB with it and the bench's
  * data loaded; far under the container's 128Mi limit
  * (lib/chart/cdnsChart.ts DEFAULT_DNSMASQ_RESOURCES).

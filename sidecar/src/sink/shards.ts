@@ -36,8 +36,9 @@ import type { HostsData } from "../model";
  * - Every answer: dnsmasq looks up the file each record came from in a
  *   linked list of all hosts files (record_source(), called for its query log
  *   even with logging off), so more files make every query slower.
- * Measured at 10,000 Ingresses (npm run bench, 2 vCPUs, data written after
- * dnsmasq started, cache-size 100,000): write -> visible p50 ~45 ms with 32
+ * Measured at 10,000 Ingresses (npm run bench and one-off runs of its
+ * propagation and qps parts, 2 vCPUs, data written after dnsmasq started,
+ * cache-size 100,000): write -> visible p50 ~45 ms with 32
  * shards, ~22 ms with 64, ~26 ms with 128, one file ~1.1 s; dnsperf qps
  * against one hand-written file of the same records: 0.987 with 32 shards,
  * 0.955 with 64; 0.75-0.92 with 128 and 0.66 with 256 (those two while the
