@@ -49,6 +49,7 @@ import {
 } from "./defaults";
 import { formatSubnet, inSubnet, parseIpv4, subnetOf } from "./ipv4";
 import { validateHaproxySettings } from "./validateHaproxy";
+import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../k8s/labelSelector";
 
 /**
  * The Pulumi config of the project, one field per top-level key
@@ -99,9 +100,6 @@ const REGISTRY_SERVER = new RegExp(`^${REF_DOMAIN}$`);
 const REPOSITORY = new RegExp(`^${REF_PATH}$`);
 const DIGEST_PINNED = new RegExp(`@${REF_DIGEST}$`);
 
-// Kubernetes label keys and values.
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -250,15 +248,6 @@ export function imageRefProblem(ref: string): string | undefined {
 
 export function isDigestPinned(ref: string): boolean {
   return DIGEST_PINNED.test(ref);
-}
-
-function labelKeyProblem(key: string): string | undefined {
-  const slash = key.indexOf("/");
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && dnsNameProblem(prefix) !== undefined) return `label key prefix ${JSON.stringify(prefix)} must be a lowercase DNS name`;
-  if (!LABEL_NAME.test(name)) return `label key ${JSON.stringify(key)} is not a Kubernetes label name (alphanumerics, "-", "_", ".", at most 63)`;
-  return undefined;
 }
 
 function readVmSize(f: Findings, key: string, v: unknown, defaults: VmSize, min: VmSize | undefined, why: string): VmSize {
@@ -410,8 +399,11 @@ function readLabels(f: Findings, v: unknown): Record<string, string> {
     const keyProblem = labelKeyProblem(k);
     if (keyProblem !== undefined) f.add(lk, keyProblem);
     if (typeof value !== "string") f.add(lk, `label values must be strings; got ${describe(value)}`);
-    else if (!LABEL_VALUE.test(value)) f.add(lk, `label value ${JSON.stringify(value)} is not a Kubernetes label value (alphanumerics, "-", "_", ".", at most 63)`);
-    else labels[k] = value;
+    else {
+      const valueProblem = labelValueProblem(value);
+      if (valueProblem !== undefined) f.add(lk, valueProblem);
+      else labels[k] = value;
+    }
   }
   return labels;
 }
@@ -497,12 +489,8 @@ function readSidecar(f: Findings, v: unknown): SidecarConfig {
   });
   const fallbackNodeSelector = readString(f, "sidecar.fallbackNodeSelector", o.fallbackNodeSelector ?? DEFAULT_FALLBACK_NODE_SELECTOR);
   if (f.ok("sidecar.fallbackNodeSelector")) {
-    for (const term of fallbackNodeSelector.split(",")) {
-      const m = /^\s*(!?)([^=!\s]+)\s*(?:(=|==|!=)\s*(\S*))?\s*$/.exec(term);
-      const problem = m === null ? `term ${JSON.stringify(term)} is not "key", "!key", "key=value" or "key!=value"`
-        : labelKeyProblem(m[2] ?? "") ?? (m[4] !== undefined && !LABEL_VALUE.test(m[4]) ? `value ${JSON.stringify(m[4])} is not a label value` : undefined);
-      if (problem !== undefined) f.add("sidecar.fallbackNodeSelector", `must be a label selector: ${problem}`);
-    }
+    const parsed = parseLabelSelector(fallbackNodeSelector);
+    if (!parsed.ok) f.add("sidecar.fallbackNodeSelector", `must be a label selector: ${parsed.error}`);
   }
   return {
     ...(image !== undefined ? { image } : {}),

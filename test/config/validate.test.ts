@@ -219,7 +219,14 @@ test("unknown keys are reported (a typo never silently falls back to a default)"
 test("sidecar settings: namespaces, ingress class, fallback selector", () => {
   expectProblem(qaWith((c) => { at(c, "sidecar").namespaces = ["Team-A"]; }), "sidecar.namespaces[0]", /DNS label/);
   expectProblem(qaWith((c) => { at(c, "sidecar").ingressClass = "Nginx"; }), "sidecar.ingressClass", /lowercase/);
-  expectProblem(qaWith((c) => { at(c, "sidecar").fallbackNodeSelector = "role in (a,b)"; }), "sidecar.fallbackNodeSelector", /label selector/);
+  expectProblem(qaWith((c) => { at(c, "sidecar").fallbackNodeSelector = "role in (a,b"; }), "sidecar.fallbackNodeSelector", /label selector/);
+  expectProblem(qaWith((c) => { at(c, "sidecar").fallbackNodeSelector = "purpose!"; }), "sidecar.fallbackNodeSelector", /label selector/);
+  // The whole Kubernetes grammar is accepted, parsed by the same parser the sidecar uses (lib/k8s/labelSelector.ts).
+  for (const sel of ["role in (a,b)", "node-role.kubernetes.io/worker=true,purpose!=cdns", "!purpose", "tier notin (db)"]) {
+    const r = validateStackConfig(qaWith((c) => { at(c, "sidecar").fallbackNodeSelector = sel; }));
+    assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
+    assert.equal(r.config.sidecar.fallbackNodeSelector, sel);
+  }
 });
 
 test("HAProxy: defaults when enabled, absent when disabled, enabled required in the block", () => {
