@@ -9,8 +9,8 @@ import type { Clock } from "./clock";
 import { closeServer, createHttpServer, listen } from "./http";
 import type { Logger } from "./log";
 import type { SidecarSettings } from "./settings";
-import { parseSelector } from "./source/node";
-import { parseLabelMatch } from "./source/objects";
+import { parseLabelSelector, type SelectorRequirement } from "../../lib/k8s/labelSelector";
+import { DEFAULT_WATCH_GRACE_MS } from "./source/reflector";
 import { SourceStore } from "./source/store";
 import type { WatchSource } from "./watch";
 
@@ -36,14 +36,21 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
+/** Requirements of a selector the settings validator already accepted. */
+function selector(s: string): readonly SelectorRequirement[] {
+  const r = parseLabelSelector(s);
+  if (!r.ok) throw new Error(`invalid label selector ${JSON.stringify(s)}: ${r.error}`);
+  return r.requirements;
+}
+
 export function storeOptions(settings: SidecarSettings) {
   return {
     zones: settings.zones,
     ingressClass: settings.ingressClass,
     namespaces: settings.namespaces,
-    optOut: parseLabelMatch(settings.optOutLabel),
+    optOut: selector(settings.optOutLabel),
     maxTargets: settings.maxTargets,
-    fallbackSelector: parseSelector(settings.fallbackNodeSelector) ?? [],
+    fallbackSelector: selector(settings.fallbackNodeSelector),
   };
 }
 
@@ -59,7 +66,8 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
       maxTargets: settings.maxTargets,
       debounceMs: settings.debounceMs,
       maxDelayMs: settings.maxDelayMs,
-      watchDownThresholdMs: settings.watchDownThresholdS * 1000,
+      // Twice the longest a healthy watch can stay silent (its timeout plus the reflector's grace).
+      stuckWatchMs: 2 * (settings.watchTimeoutS * 1000 + DEFAULT_WATCH_GRACE_MS),
     },
     { source: store, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock },
   );

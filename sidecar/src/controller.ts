@@ -15,6 +15,15 @@
  * - A failed write is retried with the same kind of backoff; the data written
  *   is always complete, so a retry needs no memory of what failed.
  * - While anything is down the last good hosts file stays in place.
+ *
+ * Health (see the sidecar README):
+ * - ready (/readyz): the data dnsmasq serves is the cluster's current state: every watch
+ *   synced and running, and the last write succeeded. False during an API outage, with the
+ *   reason; the answers already written stay served meanwhile.
+ * - live (/healthz): only what a restart of this process can fix: a watch that claims to run
+ *   but has been silent far past its own timeouts (stuck), writes failing for a minute, or a
+ *   reconcile that never finishes. An API outage is not one of them: restarting would only
+ *   lose the state and hammer the API server when it comes back.
  */
 import type { Clock, TimerHandle } from "./clock";
 import { systemClock } from "./clock";
@@ -46,9 +55,13 @@ export interface ControllerOptions {
   readonly maxTargets: number;
   readonly debounceMs: number;
   readonly maxDelayMs: number;
-  /** /healthz fails once a watch has been down this long. */
-  readonly watchDownThresholdMs: number;
-  /** @default { initialMs: 500, maxMs: 30_000 } */
+  /** A running watch silent this long is stuck (/healthz fails). @default 80_000 (twice the reflector's 30 s + 10 s watch bound) */
+  readonly stuckWatchMs?: number;
+  /** /healthz fails once writes have been failing this long. @default 60_000 */
+  readonly writeFailureLivenessMs?: number;
+  /** /healthz fails while one reconcile has been running this long. @default 60_000 */
+  readonly reconcileStuckMs?: number;
+  /** @default DEFAULT_WATCH_BACKOFF */
   readonly watchBackoff?: Backoff;
   /** @default { initialMs: 1000, maxMs: 30_000 } */
   readonly writeBackoff?: Backoff;
@@ -65,12 +78,19 @@ export interface ControllerDeps {
 }
 
 export interface HealthReport {
-  /** /healthz: false when a watch has been down too long or the last write failed. */
+  /** /healthz: false only for what a restart can fix (a stuck watch, writes failing for long, a stuck reconcile). */
   readonly live: boolean;
-  /** /readyz: true after the first full sync and the first successful write. */
+  /** /readyz: every watch synced and running, and the last write succeeded. */
   readonly ready: boolean;
-  readonly problems: readonly string[];
+  /** Why not live. */
+  readonly liveProblems: readonly string[];
+  /** Why not ready. */
+  readonly readyProblems: readonly string[];
 }
+
+export const DEFAULT_STUCK_WATCH_MS = 80_000;
+export const DEFAULT_WRITE_FAILURE_LIVENESS_MS = 60_000;
+export const DEFAULT_RECONCILE_STUCK_MS = 60_000;
 
 interface WatchState {
   readonly watch: WatchSource;
@@ -81,8 +101,16 @@ interface WatchState {
   /** Since when the watch has not been running; undefined while it runs. */
   downSince: number | undefined;
   failures: number;
+  /** The error that stopped it last, for /readyz and the logs. */
+  lastError: string | undefined;
   restartTimer: TimerHandle | undefined;
 }
+
+/**
+ * Watch restarts: quick at first, at most every 8 s, so the answers catch up within seconds of
+ * the API server coming back (reconnecting is cheap: a watch from the last resourceVersion).
+ */
+export const DEFAULT_WATCH_BACKOFF: Backoff = { initialMs: 500, maxMs: 8_000 };
 
 const QUIET_REASONS = new Set(["filtered_class", "filtered_namespace", "opted_out"]);
 
@@ -107,6 +135,9 @@ export class Controller {
   private written: HostsData | undefined;
   private writeFailed = false;
   private writeFailures = 0;
+  private writeFailingSince: number | undefined;
+  private lastWriteError: string | undefined;
+  private reconcileStartedAt: number | undefined;
   private retryTimer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -129,6 +160,7 @@ export class Controller {
       synced: false,
       downSince: now,
       failures: 0,
+      lastError: undefined,
       restartTimer: undefined,
     }));
     for (const s of this.watchStates) {
@@ -158,15 +190,30 @@ export class Controller {
 
   health(): HealthReport {
     const now = this.clock.now();
-    const problems: string[] = [];
+    const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+    const readyProblems: string[] = [];
+    const liveProblems: string[] = [];
     for (const s of this.watchStates) {
-      if (s.downSince !== undefined && now - s.downSince > this.opts.watchDownThresholdMs) {
-        problems.push(`watch ${s.watch.name} down for ${Math.round((now - s.downSince) / 1000)} s`);
+      const name = s.watch.name;
+      if (s.downSince !== undefined) {
+        const why = s.lastError === undefined ? "" : `: ${s.lastError}`;
+        readyProblems.push(s.synced ? `watch ${name} down for ${secs(now - s.downSince)}${why}` : `watch ${name} not synced yet${why}`);
+        continue;
       }
+      const last = s.watch.lastActivity?.();
+      const stuckMs = this.opts.stuckWatchMs ?? DEFAULT_STUCK_WATCH_MS;
+      if (last !== undefined && now - last > stuckMs) liveProblems.push(`watch ${name} stuck: silent for ${secs(now - last)} while running`);
     }
-    if (this.writeFailed) problems.push("last hosts write failed");
-    const ready = this.everSynced && this.written !== undefined;
-    return { live: problems.length === 0, ready, problems };
+    if (this.written === undefined && readyProblems.length === 0) readyProblems.push("hosts data not written yet");
+    if (this.writeFailed) {
+      readyProblems.push(`last hosts write failed: ${this.lastWriteError ?? "unknown error"}`);
+      const since = this.writeFailingSince ?? now;
+      if (now - since > (this.opts.writeFailureLivenessMs ?? DEFAULT_WRITE_FAILURE_LIVENESS_MS)) liveProblems.push(`hosts writes failing for ${secs(now - since)}: ${this.lastWriteError ?? ""}`);
+    }
+    if (this.reconcileStartedAt !== undefined && now - this.reconcileStartedAt > (this.opts.reconcileStuckMs ?? DEFAULT_RECONCILE_STUCK_MS)) {
+      liveProblems.push(`reconcile running for ${secs(now - this.reconcileStartedAt)}`);
+    }
+    return { live: liveProblems.length === 0, ready: readyProblems.length === 0, liveProblems, readyProblems };
   }
 
   /** Runs a reconcile now (and waits for it), bypassing the debounce. */
@@ -207,6 +254,7 @@ export class Controller {
     s.synced = true;
     s.downSince = undefined;
     s.failures = 0;
+    s.lastError = undefined;
     this.metrics.watchUp.set(1, { kind: s.watch.name });
     this.deps.logger.info("watch synced", {
       kind: s.watch.name,
@@ -223,12 +271,13 @@ export class Controller {
   private onWatchError(s: WatchState, err: unknown): void {
     if (this.stopping) return;
     s.failedAttempt = s.attempt;
+    s.lastError = errorText(err);
     if (s.restartTimer !== undefined) return; // already restarting
     s.downSince ??= this.clock.now();
     s.failures++;
     this.metrics.watchUp.set(0, { kind: s.watch.name });
     this.metrics.watchRestarts.inc({ kind: s.watch.name });
-    const delay = backoffMs(this.opts.watchBackoff ?? { initialMs: 500, maxMs: 30_000 }, s.failures);
+    const delay = backoffMs(this.opts.watchBackoff ?? DEFAULT_WATCH_BACKOFF, s.failures);
     this.deps.logger.warn("watch failed, restarting", { kind: s.watch.name, error: errorText(err), retryInMs: delay, failures: s.failures });
     s.restartTimer = this.clock.setTimeout(() => void this.startWatch(s), delay);
   }
@@ -238,8 +287,10 @@ export class Controller {
       this.again = true;
       return this.running;
     }
+    this.reconcileStartedAt = this.clock.now();
     this.running = this.runReconcile().finally(() => {
       this.running = undefined;
+      this.reconcileStartedAt = undefined;
       if (this.again && !this.stopping) {
         this.again = false;
         void this.reconcile();
@@ -276,6 +327,8 @@ export class Controller {
       this.metrics.writeErrors.inc();
       this.writeFailed = true;
       this.writeFailures++;
+      this.writeFailingSince ??= this.clock.now();
+      this.lastWriteError = errorText(err);
       const delay = backoffMs(this.opts.writeBackoff ?? { initialMs: 1000, maxMs: 30_000 }, this.writeFailures);
       this.deps.logger.error("hosts write failed", { error: errorText(err), retryInMs: delay });
       if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
@@ -290,6 +343,8 @@ export class Controller {
     this.metrics.writes.inc();
     this.writeFailed = false;
     this.writeFailures = 0;
+    this.writeFailingSince = undefined;
+    this.lastWriteError = undefined;
     this.written = plan.data;
     let records = 0;
     for (const ips of plan.data.records.values()) records += ips.length;

@@ -24,10 +24,10 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
     };
     if (path === "/healthz") {
       const h = deps.health();
-      text(h.live ? 200 : 503, h.live ? "ok\n" : h.problems.join("\n") + "\n");
+      text(h.live ? 200 : 503, h.live ? "ok\n" : h.liveProblems.join("\n") + "\n");
     } else if (path === "/readyz") {
       const h = deps.health();
-      text(h.ready ? 200 : 503, h.ready ? "ready\n" : "not ready: waiting for the first sync and write\n");
+      text(h.ready ? 200 : 503, h.ready ? "ready\n" : `not ready:\n${h.readyProblems.map((p) => `  ${p}`).join("\n")}\n`);
     } else if (path === "/metrics") {
       text(200, deps.metrics(), "text/plain; version=0.0.4; charset=utf-8");
     } else {

@@ -8,6 +8,7 @@ import { createJsonLogger, type Logger } from "./log";
 import { formatProblems, helpText, parseArgs, validateSidecarSettings } from "./settings";
 import { AtomicHostsWriter, type SinkLogger } from "./sink/atomicWriter";
 import { createKubeWatches } from "./source/informers";
+import { kubeTransport } from "./source/transport";
 
 function sinkLogger(logger: Logger): SinkLogger {
   return (level, msg, fields) => logger[level](msg, fields);
@@ -45,8 +46,12 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const sidecar = await startSidecar(settings, {
     logger,
     sink,
-    watches: (store) =>
-      createKubeWatches(kc, store, { enableServices: settings.enableServices, enableHttpRoutes: settings.enableHttpRoutes, logger }),
+    watches: async (store) =>
+      createKubeWatches(kubeTransport(kc), store, {
+        enableServices: settings.enableServices,
+        enableHttpRoutes: settings.enableHttpRoutes,
+        reflector: { watchTimeoutSeconds: settings.watchTimeoutS },
+      }),
   });
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -11,15 +11,14 @@ import {
   DEFAULT_SIDECAR_HTTP_PORT,
 } from "../../lib/config/defaults";
 import { ALL_DROPPED_RULES, type AllDroppedRule } from "./plan";
+import { parseLabelSelector } from "../../lib/k8s/labelSelector";
 import { isValidDnsName, normalizeHostname } from "./source/hostnames";
-import { parseSelector } from "./source/node";
-import { parseLabelMatch } from "./source/objects";
+import { DEFAULT_WATCH_TIMEOUT_SECONDS } from "./source/reflector";
 import type { LogLevel } from "./log";
 
 export const DEFAULT_OPT_OUT_LABEL = "cdns.rancher-cdns.io/ignore=true";
 export const DEFAULT_DEBOUNCE_MS = 50;
 export const DEFAULT_MAX_DELAY_MS = 250;
-export const DEFAULT_WATCH_DOWN_THRESHOLD_S = 60;
 export const DEFAULT_ALL_DROPPED_RULE: AllDroppedRule = "keep-last";
 /** Below the ~74 A records that fit dnsmasq's 1232-byte EDNS answer (FACTS.md). */
 export const DEFAULT_MAX_TARGETS = 64;
@@ -35,7 +34,8 @@ export interface SidecarSettings {
   readonly optOutLabel: string;
   readonly debounceMs: number;
   readonly maxDelayMs: number;
-  readonly watchDownThresholdS: number;
+  /** Server-side watch timeout; a dead API server is noticed within it plus 10 s. */
+  readonly watchTimeoutS: number;
   readonly allDroppedRule: AllDroppedRule;
   readonly maxTargets: number;
   readonly enableServices: boolean;
@@ -61,11 +61,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "http-port", env: "CDNS_HTTP_PORT", help: `Port of /healthz, /readyz, /metrics. Default ${DEFAULT_SIDECAR_HTTP_PORT}` },
   { flag: "ingress-class", env: "CDNS_INGRESS_CLASS", help: "Only Ingresses of this class. Default: all" },
   { flag: "namespaces", env: "CDNS_NAMESPACES", help: "Comma-separated namespaces to serve. Default: all" },
-  { flag: "fallback-node-selector", env: "CDNS_FALLBACK_NODE_SELECTOR", help: `Nodes used when an Ingress has no status. Default ${DEFAULT_FALLBACK_NODE_SELECTOR}` },
-  { flag: "opt-out-label", env: "CDNS_OPT_OUT_LABEL", help: `Objects with this label are not served. Default ${DEFAULT_OPT_OUT_LABEL}` },
+  { flag: "fallback-node-selector", env: "CDNS_FALLBACK_NODE_SELECTOR", help: `Label selector of the nodes used when an Ingress has no status (nodes tainted purpose=cdns never are). Default ${DEFAULT_FALLBACK_NODE_SELECTOR}` },
+  { flag: "opt-out-label", env: "CDNS_OPT_OUT_LABEL", help: `Label selector: objects it matches are not served. Default ${DEFAULT_OPT_OUT_LABEL}` },
   { flag: "debounce-ms", env: "CDNS_DEBOUNCE_MS", help: `Quiet time before a reconcile. Default ${DEFAULT_DEBOUNCE_MS}` },
   { flag: "max-delay-ms", env: "CDNS_MAX_DELAY_MS", help: `Longest delay of a reconcile under a constant event stream. Default ${DEFAULT_MAX_DELAY_MS}` },
-  { flag: "watch-down-threshold-s", env: "CDNS_WATCH_DOWN_THRESHOLD_S", help: `/healthz fails after a watch is down this long. Default ${DEFAULT_WATCH_DOWN_THRESHOLD_S}` },
+  { flag: "watch-timeout-s", env: "CDNS_WATCH_TIMEOUT_S", help: `Each watch is renewed this often; an unresponsive API server is noticed within it plus 10 s. Default ${DEFAULT_WATCH_TIMEOUT_SECONDS}` },
   { flag: "all-dropped-rule", env: "CDNS_ALL_DROPPED_RULE", help: `When every target of a name is unhealthy: ${ALL_DROPPED_RULES.join(" | ")}. Default ${DEFAULT_ALL_DROPPED_RULE}` },
   { flag: "max-targets", env: "CDNS_MAX_TARGETS", help: `Most IPs served per name. Default ${DEFAULT_MAX_TARGETS}` },
   { flag: "enable-services", env: "CDNS_ENABLE_SERVICES", help: "Also serve annotated LoadBalancer Services. Default false", boolean: true },
@@ -162,15 +162,15 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
   for (const ns of namespaces) if (!NAMESPACE.test(ns)) bad("namespaces", `"${ns}" is not a valid namespace name`);
   const ingressClass = raw["ingress-class"]?.trim() || undefined;
   const fallbackNodeSelector = raw["fallback-node-selector"] ?? DEFAULT_FALLBACK_NODE_SELECTOR;
-  if (parseSelector(fallbackNodeSelector) === undefined) {
-    bad("fallback-node-selector", `must be key=value[,key=value...], got "${fallbackNodeSelector}"`);
-  }
+  const fallbackParse = parseLabelSelector(fallbackNodeSelector);
+  if (!fallbackParse.ok) bad("fallback-node-selector", `must be a label selector: ${fallbackParse.error}`);
   const optOutLabel = raw["opt-out-label"] ?? DEFAULT_OPT_OUT_LABEL;
-  if (parseLabelMatch(optOutLabel) === undefined) bad("opt-out-label", `must be key or key=value, got "${optOutLabel}"`);
+  const optOutParse = parseLabelSelector(optOutLabel);
+  if (!optOutParse.ok || optOutLabel.trim() === "") bad("opt-out-label", `must be a non-empty label selector${optOutParse.ok ? "" : `: ${optOutParse.error}`}`);
   const debounceMs = int("debounce-ms", DEFAULT_DEBOUNCE_MS, 0, 10_000);
   const maxDelayMs = int("max-delay-ms", DEFAULT_MAX_DELAY_MS, 1, 60_000);
   if (maxDelayMs < debounceMs) bad("max-delay-ms", `must be at least --debounce-ms (${debounceMs}), got ${maxDelayMs}`);
-  const watchDownThresholdS = int("watch-down-threshold-s", DEFAULT_WATCH_DOWN_THRESHOLD_S, 1, 86_400);
+  const watchTimeoutS = int("watch-timeout-s", DEFAULT_WATCH_TIMEOUT_SECONDS, 5, 600);
   const rule = (raw["all-dropped-rule"] ?? DEFAULT_ALL_DROPPED_RULE) as AllDroppedRule;
   if (!ALL_DROPPED_RULES.includes(rule)) bad("all-dropped-rule", `must be one of ${ALL_DROPPED_RULES.join(", ")}, got "${rule}"`);
   const maxTargets = int("max-targets", DEFAULT_MAX_TARGETS, 1, 1000);
@@ -187,7 +187,7 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
     ok: true,
     settings: {
       zones, hostsDir, hostsFile, httpPort, ingressClass, namespaces, fallbackNodeSelector, optOutLabel,
-      debounceMs, maxDelayMs, watchDownThresholdS, allDroppedRule: rule, maxTargets, enableServices,
+      debounceMs, maxDelayMs, watchTimeoutS, allDroppedRule: rule, maxTargets, enableServices,
       enableHttpRoutes, pidFile, kubeconfig, logLevel,
     },
   };

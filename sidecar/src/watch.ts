@@ -1,9 +1,8 @@
 /**
- * What the controller needs from one list+watch: client-node's informer has
- * exactly this shape (start/stop, an `error` event after which it has STOPPED
- * and must be started again). informers.ts adapts real informers; the
- * in-memory one below lets tests and benchmarks run the controller without an
- * API server.
+ * What the controller needs from one list+watch: start/stop, and an error
+ * callback after which the watch has STOPPED and must be started again. The
+ * Reflector (source/reflector.ts) is the real one; the in-memory one below lets
+ * tests and benchmarks run the controller without an API server.
  */
 export interface WatchSource {
   /** Kind watched, for logs and metric labels ("Ingress", "Node", ...). */
@@ -13,6 +12,11 @@ export interface WatchSource {
   stop(): Promise<void>;
   /** Called when the watch failed; it is stopped until start() is called again. */
   onError(cb: (err: unknown) => void): void;
+  /**
+   * When the watch last heard from the API server (ms, the controller's clock), if it tracks
+   * that. A running watch that has been silent far longer than its own timeouts allow is stuck.
+   */
+  lastActivity?(): number | undefined;
 }
 
 /**
@@ -27,6 +31,8 @@ export class InMemoryWatch implements WatchSource {
   running = false;
   /** The next N start() calls emit an error instead of succeeding. */
   failNextStarts = 0;
+  /** Set by a test to simulate activity tracking (see WatchSource.lastActivity). */
+  lastActivity?: () => number | undefined;
 
   constructor(readonly name: string) {}
 

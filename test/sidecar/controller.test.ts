@@ -3,25 +3,31 @@ import assert from "node:assert/strict";
 import { systemClock, type Clock } from "../../sidecar/src/clock";
 import { Controller } from "../../sidecar/src/controller";
 import { createMemoryLogger } from "../../sidecar/src/log";
-import { parseSelector } from "../../sidecar/src/source/node";
+import { parseLabelSelector } from "../../lib/k8s/labelSelector";
 import { SourceStore } from "../../sidecar/src/source/store";
 import { InMemoryWatch } from "../../sidecar/src/watch";
 import { FakeClock, RecordingSink, flush, ingress, node } from "./fakes";
 
 const ZONE = "apps.example.com";
 
-function setup(clock: Clock, over: { threshold?: number } = {}) {
+function selector(s: string) {
+  const r = parseLabelSelector(s);
+  if (!r.ok) throw new Error(r.error);
+  return r.requirements;
+}
+
+function setup(clock: Clock, over: { stuckWatchMs?: number } = {}) {
   const logger = createMemoryLogger();
   const sink = new RecordingSink(() => clock.now());
   const ingresses = new InMemoryWatch("Ingress");
   const nodes = new InMemoryWatch("Node");
   let ctl: Controller | undefined;
   const store = new SourceStore(
-    { zones: [ZONE], namespaces: [], maxTargets: 64, fallbackSelector: parseSelector("node-role.kubernetes.io/worker=true") ?? [] },
+    { zones: [ZONE], namespaces: [], maxTargets: 64, fallbackSelector: selector("node-role.kubernetes.io/worker=true") },
     () => ctl?.schedule(),
   );
   ctl = new Controller(
-    { zones: [ZONE], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 50, maxDelayMs: 250, watchDownThresholdMs: over.threshold ?? 10_000 },
+    { zones: [ZONE], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 50, maxDelayMs: 250, ...(over.stuckWatchMs === undefined ? {} : { stuckWatchMs: over.stuckWatchMs }) },
     { source: store, watches: [ingresses, nodes], sink, logger, clock },
   );
   return { logger, sink, ingresses, nodes, store, ctl };
@@ -36,7 +42,10 @@ describe("Controller", () => {
     await ctl.start();
     await clock.advance(100);
     assert.equal(sink.writes.length, 0, "Nodes not synced yet");
-    assert.deepEqual(ctl.health(), { live: true, ready: false, problems: [] });
+    const h = ctl.health();
+    assert.equal(h.live, true);
+    assert.equal(h.ready, false);
+    assert.match(h.readyProblems.join(), /watch Node not synced yet: Node: list failed/);
     await clock.advance(500); // node watch restarts after 500 ms
     assert.equal(sink.writes.length, 1);
     assert.deepEqual(sink.last?.records.get("a.apps.example.com"), ["10.0.0.1"]);
@@ -69,40 +78,71 @@ describe("Controller", () => {
     assert.equal(startTimes.length, 6);
   });
 
-  it("/healthz state fails when a watch is down longer than the threshold and recovers", async () => {
+  it("a watch down (API outage) makes it unready, never unlive, however long; it recovers", async () => {
     const clock = new FakeClock();
-    const { ingresses, ctl } = setup(clock, { threshold: 5_000 });
+    const { ingresses, ctl } = setup(clock);
     await ctl.start();
+    await clock.advance(100);
+    assert.equal(ctl.health().ready, true);
     ingresses.failNextStarts = 100;
-    ingresses.fail();
-    await clock.advance(4_000);
+    ingresses.fail(new Error("connect ECONNREFUSED 127.0.0.1:6443"));
+    assert.match(ctl.health().readyProblems.join(), /watch Ingress down for 0 s: connect ECONNREFUSED/);
+    await clock.advance(10 * 60_000);
+    const h = ctl.health();
+    assert.equal(h.live, true, "an API outage must not restart the sidecar");
+    assert.equal(h.ready, false);
+    assert.match(h.readyProblems.join(), /watch Ingress down for 600 s: Ingress: list failed/);
+    ingresses.failNextStarts = 0;
+    await clock.advance(10_000); // backoff is at most 8 s
+    assert.deepEqual(ctl.health(), { live: true, ready: true, liveProblems: [], readyProblems: [] });
+  });
+
+  it("a running watch silent past the stuck bound fails liveness", async () => {
+    const clock = new FakeClock();
+    const { ingresses, ctl } = setup(clock, { stuckWatchMs: 80_000 });
+    let last = clock.now();
+    ingresses.lastActivity = () => last;
+    await ctl.start();
+    await clock.advance(79_000);
     assert.equal(ctl.health().live, true);
     await clock.advance(2_000);
     const h = ctl.health();
     assert.equal(h.live, false);
-    assert.match(h.problems.join(), /watch Ingress down/);
-    ingresses.failNextStarts = 0;
-    await clock.advance(60_000);
+    assert.match(h.liveProblems.join(), /watch Ingress stuck: silent for 81 s/);
+    last = clock.now();
     assert.equal(ctl.health().live, true);
   });
 
-  it("a failed write fails liveness and is retried until it succeeds", async () => {
+  it("a failed write fails readiness at once, liveness only after a minute, and is retried until it succeeds", async () => {
     const clock = new FakeClock();
     const { sink, store, ctl, logger } = setup(clock);
     await ctl.start();
     sink.failNext = 2;
     store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
     await clock.advance(100);
-    assert.equal(ctl.health().live, false);
-    assert.match(ctl.health().problems.join(), /write failed/);
+    assert.equal(ctl.health().live, true);
     assert.equal(ctl.health().ready, false);
+    assert.match(ctl.health().readyProblems.join(), /last hosts write failed/);
     await clock.advance(1000); // retry 1 fails, next in 2 s
     assert.equal(sink.writes.length, 0);
     await clock.advance(2000);
     assert.equal(sink.writes.length, 1);
-    assert.deepEqual(ctl.health(), { live: true, ready: true, problems: [] });
+    assert.deepEqual(ctl.health(), { live: true, ready: true, liveProblems: [], readyProblems: [] });
     assert.equal(ctl.metrics.writeErrors.get(), 2);
     assert.equal(logger.lines.filter((l) => l.level === "error").length, 2);
+  });
+
+  it("writes failing for more than a minute fail liveness", async () => {
+    const clock = new FakeClock();
+    const { sink, store, ctl } = setup(clock);
+    await ctl.start();
+    sink.failNext = 1000;
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await clock.advance(59_000);
+    assert.equal(ctl.health().live, true);
+    await clock.advance(3_000);
+    assert.equal(ctl.health().live, false);
+    assert.match(ctl.health().liveProblems.join(), /hosts writes failing for 6\d s/);
   });
 
   it("skips the write when the plan did not change", async () => {

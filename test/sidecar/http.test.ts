@@ -21,7 +21,7 @@ async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
 
 describe("health and metrics HTTP server", () => {
   it("moves /readyz and /healthz through their states and serves Prometheus text", async () => {
-    const result = validateSidecarSettings({ zones: "apps.example.com", "http-port": "1", "watch-down-threshold-s": "1" });
+    const result = validateSidecarSettings({ zones: "apps.example.com", "http-port": "1" });
     assert.ok(result.ok);
     const settings = { ...result.settings, httpPort: 0 };
     const ingresses = new InMemoryWatch("Ingress");
@@ -55,20 +55,30 @@ describe("health and metrics HTTP server", () => {
       assert.match(m.body, /^cdns_sidecar_last_sync_timestamp_seconds \d{10}$/m);
       assert.match(m.body, /^# TYPE cdns_sidecar_write_duration_seconds histogram$/m);
 
-      // A watch down past the 1 s threshold fails /healthz; recovery brings it back.
+      // A watch down (an API outage) fails /readyz with the reason, never /healthz; recovery brings it back.
       ingresses.failNextStarts = 1000;
-      ingresses.fail();
-      await until(async () => (await get(port, "/healthz")).status === 503);
-      assert.match((await get(port, "/healthz")).body, /watch Ingress down/);
+      ingresses.fail(new Error("connect ECONNREFUSED"));
+      await until(async () => (await get(port, "/readyz")).status === 503);
+      assert.match((await get(port, "/readyz")).body, /watch Ingress down for \d+ s: /);
+      assert.equal((await get(port, "/healthz")).status, 200);
       ingresses.failNextStarts = 0;
-      await until(async () => (await get(port, "/healthz")).status === 200, 10_000);
+      await until(async () => (await get(port, "/readyz")).status === 200, 10_000);
 
-      // A failing write fails /healthz until a retry succeeds.
+      // A failing write fails /readyz until a retry succeeds (/healthz only after a minute of failures).
       sink.failNext = 1;
       sidecar.store.upsert("Ingress", ingress("web", "b", ["b.apps.example.com"], ["10.0.0.1"]));
+      await until(async () => (await get(port, "/readyz")).status === 503);
+      assert.match((await get(port, "/readyz")).body, /last hosts write failed/);
+      assert.equal((await get(port, "/healthz")).status, 200);
+      await until(async () => (await get(port, "/readyz")).status === 200);
+
+      // A watch that claims to run but stays silent is stuck: /healthz fails, naming it.
+      let last = 0;
+      nodes.lastActivity = () => last;
       await until(async () => (await get(port, "/healthz")).status === 503);
-      assert.match((await get(port, "/healthz")).body, /last hosts write failed/);
-      await until(async () => (await get(port, "/healthz")).status === 200);
+      assert.match((await get(port, "/healthz")).body, /watch Node stuck/);
+      last = Date.now();
+      assert.equal((await get(port, "/healthz")).status, 200);
       assert.equal((await get(port, "/nope")).status, 404);
     } finally {
       await sidecar.stop();

@@ -1,8 +1,9 @@
 /**
- * The real client-node informers (through createKubeWatches) against a small
- * fake API server on loopback: list, watch events, a watch failing with 500
- * (the informer stops; the controller must restart it) and a 410 Gone (the
- * informer relists and reports objects deleted meanwhile).
+ * The reflectors (through createKubeWatches) against a small fake API server on
+ * loopback, for failures a real API server does not produce on demand: a watch
+ * failing with 500 (the reflector stops; the controller restarts it) and a 410
+ * Gone (the reflector relists and reports objects deleted meanwhile). The real
+ * API server is exercised in test/rig/.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +11,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { Controller } from "../../sidecar/src/controller";
 import { createMemoryLogger } from "../../sidecar/src/log";
 import { createKubeWatches } from "../../sidecar/src/source/informers";
-import { parseSelector } from "../../sidecar/src/source/node";
+import { parseLabelSelector } from "../../lib/k8s/labelSelector";
+import { kubeTransport } from "../../sidecar/src/source/transport";
 import { SourceStore } from "../../sidecar/src/source/store";
 import { FakeApiServer, type Obj } from "./fakeApi";
 import { RecordingSink, ingress, node } from "./fakes";
@@ -23,7 +25,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-describe("createKubeWatches against a fake API server", () => {
+describe("reflectors against a fake API server", () => {
   it("lists, follows watch events, restarts after a 500 and relists after a 410", async () => {
     const api = new FakeApiServer();
     const port = await api.listen();
@@ -42,13 +44,13 @@ describe("createKubeWatches against a fake API server", () => {
     const sink = new RecordingSink();
     let ctl: Controller | undefined;
     const store = new SourceStore(
-      { zones: ["apps.example.com"], namespaces: [], maxTargets: 64, fallbackSelector: parseSelector("x=y") ?? [] },
+      { zones: ["apps.example.com"], namespaces: [], maxTargets: 64, fallbackSelector: (() => { const r = parseLabelSelector("x=y"); return r.ok ? r.requirements : []; })() },
       () => ctl?.schedule(),
     );
-    const watches = await createKubeWatches(kc, store, { enableServices: false, enableHttpRoutes: false, logger });
+    const watches = createKubeWatches(kubeTransport(kc), store, { enableServices: false, enableHttpRoutes: false });
     assert.deepEqual(watches.map((w) => w.name), ["Ingress", "Node"]);
     ctl = new Controller(
-      { zones: ["apps.example.com"], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 10, maxDelayMs: 50, watchDownThresholdMs: 60_000,
+      { zones: ["apps.example.com"], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 10, maxDelayMs: 50,
         watchBackoff: { initialMs: 50, maxMs: 200 } },
       { source: store, watches, sink, logger },
     );
@@ -62,7 +64,7 @@ describe("createKubeWatches against a fake API server", () => {
       api.event("ADDED", ingress("web", "b", ["b.apps.example.com"], ["10.0.0.1"]));
       await until(() => names().join() === "a.apps.example.com,b.apps.example.com");
 
-      // The watch ends, the informer re-watches by itself and gets a 500: it stops and
+      // The watch ends, the reflector re-watches by itself and gets a 500: it stops and
       // emits an error; the controller starts it again after the backoff.
       api.nextIngressWatchStatus.push(500);
       api.closeIngressWatches();
@@ -71,7 +73,7 @@ describe("createKubeWatches against a fake API server", () => {
       api.event("ADDED", ingress("web", "c", ["c.apps.example.com"], ["10.0.0.1"]));
       await until(() => names().length === 3);
 
-      // 410 Gone on the next watch: the informer relists; an object deleted while
+      // 410 Gone on the next watch: the reflector relists; an object deleted while
       // the watch was away disappears through the relist.
       api.ingresses.delete("web/a");
       api.rv += 10;

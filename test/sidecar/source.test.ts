@@ -5,7 +5,13 @@ import type { SourceContext } from "../../sidecar/src/source/context";
 import { checkHostname, isValidDnsName } from "../../sidecar/src/source/hostnames";
 import { entriesFromHttpRoute } from "../../sidecar/src/source/httproute";
 import { entriesFromIngress } from "../../sidecar/src/source/ingress";
-import { nodeStateFromNode, parseSelector } from "../../sidecar/src/source/node";
+import { nodeStateFromNode } from "../../sidecar/src/source/node";
+import { parseLabelSelector } from "../../lib/k8s/labelSelector";
+
+function parseSelector(s: string) {
+  const r = parseLabelSelector(s);
+  return r.ok ? r.requirements : undefined;
+}
 import { entriesFromService } from "../../sidecar/src/source/service";
 import { SourceStore } from "../../sidecar/src/source/store";
 import { rng } from "../helpers/rng";
@@ -15,7 +21,7 @@ const ZONES = ["apps.example.com", "apps.example.org"];
 const worker = (name: string, ip: string, healthy = true): NodeState => ({ name, addresses: [ip], healthy, fallback: true, controlPlane: false });
 
 function ctx(over: Partial<SourceContext> = {}): SourceContext {
-  return { zones: ZONES, nodes: [], namespaces: [], optOut: { key: "cdns.rancher-cdns.io/ignore", value: "true" }, maxTargets: 64, ...over };
+  return { zones: ZONES, nodes: [], namespaces: [], optOut: parseSelector("cdns.rancher-cdns.io/ignore=true"), maxTargets: 64, ...over };
 }
 
 function reasons(r: { ignored: Array<{ reason: string }> }): string[] {

@@ -1,6 +1,6 @@
 /** What every entriesFrom*() function gets besides the object, and what it returns. */
 import type { IgnoreReason, NodeState, SourceEntry } from "../model";
-import type { LabelMatch } from "./objects";
+import type { SelectorRequirement } from "../../../lib/k8s/labelSelector";
 
 export interface SourceContext {
   /** Zones served, lowercase, no trailing dot. */
@@ -11,8 +11,8 @@ export interface SourceContext {
   readonly ingressClass?: string;
   /** Only these namespaces; empty = all. */
   readonly namespaces: readonly string[];
-  /** Objects carrying this label are skipped (`opted_out`). */
-  readonly optOut?: LabelMatch;
+  /** Objects this label selector matches are skipped (`opted_out`). */
+  readonly optOut?: readonly SelectorRequirement[];
   /** Most targets one object may contribute to a name (see plan.ts for the merged cap). */
   readonly maxTargets: number;
 }

@@ -17,7 +17,8 @@
 import type { SourceEntry } from "../model";
 import type { Ignored, SourceContext, SourceResult } from "./context";
 import { checkHostname } from "./hostnames";
-import { isObj, labelsMatch, ownerOf, readMeta, str } from "./objects";
+import { formatLabelSelector, selectorMatches } from "../../../lib/k8s/labelSelector";
+import { isObj, ownerOf, readMeta, str } from "./objects";
 import { targetsFromStatus } from "./targets";
 
 export const LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class";
@@ -36,8 +37,8 @@ export function objectFilter(
   if (ctx.namespaces.length > 0 && !ctx.namespaces.includes(namespace)) {
     return { owner, host: "", reason: "filtered_namespace", detail: `namespace ${namespace} not watched` };
   }
-  if (ctx.optOut !== undefined && labelsMatch(labels, ctx.optOut)) {
-    return { owner, host: "", reason: "opted_out", detail: `label ${ctx.optOut.key}` };
+  if (ctx.optOut !== undefined && ctx.optOut.length > 0 && selectorMatches(labels, ctx.optOut)) {
+    return { owner, host: "", reason: "opted_out", detail: `labels match ${formatLabelSelector(ctx.optOut)}` };
   }
   return undefined;
 }

@@ -49,24 +49,3 @@ export function readMeta(obj: unknown): ObjMeta | undefined {
 export function ownerOf(kind: string, meta: Pick<ObjMeta, "namespace" | "name">): string {
   return meta.namespace === "" ? `${kind}/${meta.name}` : `${kind}/${meta.namespace}/${meta.name}`;
 }
-
-/** Parses "key=value" (or "key" meaning any value) as used by --opt-out-label and --fallback-node-selector. */
-export interface LabelMatch {
-  readonly key: string;
-  readonly value?: string;
-}
-
-export function parseLabelMatch(s: string): LabelMatch | undefined {
-  const t = s.trim();
-  if (t === "") return undefined;
-  const i = t.indexOf("=");
-  if (i < 0) return { key: t };
-  const key = t.slice(0, i).trim();
-  const value = t.slice(i + 1).trim();
-  return key === "" ? undefined : { key, value };
-}
-
-export function labelsMatch(labels: Readonly<Record<string, string>>, m: LabelMatch): boolean {
-  const v = labels[m.key];
-  return v !== undefined && (m.value === undefined || v === m.value);
-}

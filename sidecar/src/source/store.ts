@@ -17,6 +17,12 @@
  * the plan sees; HTTPRoute results are dropped when any Gateway changes,
  * since their addresses come from there.
  *
+ * Deleted nodes: Rancher deletes a dead node's Node object before the ingress
+ * controller rewrites the Ingress statuses that still list its IP. An IP no
+ * known node owns would be served (it could be an external load balancer), so
+ * a deleted node's IPs are remembered as unhealthy until no entry lists them
+ * any more or a node with that IP appears.
+ *
  * The snapshot's arrays are also kept: while objects only change in place
  * (no object added or removed) and keep their number of entries, the next
  * snapshot copies them and overwrites the changed objects' slots instead of
@@ -28,14 +34,15 @@ import type { Ignored, SourceContext, SourceResult } from "./context";
 import { entriesFromHttpRoute, gatewayAddresses } from "./httproute";
 import { entriesFromIngress } from "./ingress";
 import { nodeStateFromNode } from "./node";
-import { readMeta, type LabelMatch } from "./objects";
+import type { SelectorRequirement } from "../../../lib/k8s/labelSelector";
+import { readMeta } from "./objects";
 import { entriesFromService } from "./service";
 
 export type WatchedKind = "Ingress" | "Node" | "Service" | "HTTPRoute" | "Gateway";
 
 export interface SourceStoreOptions extends Omit<SourceContext, "nodes"> {
-  /** Terms of the fallback node selector, all of which must match. */
-  readonly fallbackSelector: readonly LabelMatch[];
+  /** The fallback node selector (an empty one selects no node). */
+  readonly fallbackSelector: readonly SelectorRequirement[];
 }
 
 export interface SourceSnapshot {
@@ -77,6 +84,8 @@ export class SourceStore {
   private readonly objects = new Map<WatchedKind, Map<string, unknown>>();
   private readonly nodeStates = new Map<string, NodeState>();
   private readonly malformedNodes = new Set<string>();
+  /** IPs of deleted nodes that entries may still list: IP -> the node's name. */
+  private readonly goneIps = new Map<string, string>();
   /** Per kind, object key -> its last computed result; absent = recompute on the next snapshot. */
   private readonly results = new Map<CachedKind, Map<string, CachedResult>>();
   private nodeList: NodeState[] | undefined;
@@ -100,6 +109,7 @@ export class SourceStore {
       }
       const before = this.nodeStates.get(key);
       this.nodeStates.set(key, state);
+      for (const ip of state.addresses) this.goneIps.delete(ip);
       // Heartbeat-only updates change nothing the plan reads: no reconcile.
       if (!sameNode(before, state)) {
         this.nodesChanged();
@@ -119,7 +129,10 @@ export class SourceStore {
     const key = keyOf(obj);
     if (kind === "Node") {
       this.malformedNodes.delete(key);
-      if (this.nodeStates.delete(key)) {
+      const before = this.nodeStates.get(key);
+      if (before !== undefined && this.nodeStates.delete(key)) {
+        const owned = new Set([...this.nodeStates.values()].flatMap((n) => n.addresses));
+        for (const ip of before.addresses) if (!owned.has(ip)) this.goneIps.set(ip, before.name);
         this.nodesChanged();
         this.onChange(kind);
       }
@@ -132,8 +145,16 @@ export class SourceStore {
     }
   }
 
+  /** Current nodes, then one unhealthy stand-in per remembered IP of a deleted node. */
   nodes(): NodeState[] {
-    return [...this.nodeStates.values()];
+    const out = [...this.nodeStates.values()];
+    for (const [ip, name] of this.goneIps) out.push({ name: `${name} (deleted)`, addresses: [ip], healthy: false, fallback: false, controlPlane: false });
+    return out;
+  }
+
+  /** IPs of deleted nodes still remembered as unhealthy. */
+  deletedNodeIps(): string[] {
+    return [...this.goneIps.keys()];
   }
 
   /** Number of stored objects of `kind`. */
@@ -152,7 +173,19 @@ export class SourceStore {
     }));
     const assembled = this.refill() ?? this.assemble();
     for (const i of assembled.ignored) ignored.push(i);
+    this.forgetUnlistedGoneIps(assembled.entries);
     return { entries: [...assembled.entries], ignored, nodes };
+  }
+
+  /**
+   * Drops deleted nodes' IPs that no entry lists any more; from the next snapshot on they are
+   * unknown again. Fallback targets never include them, so no cached result depends on them.
+   */
+  private forgetUnlistedGoneIps(entries: readonly SourceEntry[]): void {
+    if (this.goneIps.size === 0) return;
+    const listed = new Set<string>();
+    for (const e of entries) for (const ip of e.targets) if (this.goneIps.has(ip)) listed.add(ip);
+    for (const ip of [...this.goneIps.keys()]) if (!listed.has(ip)) this.goneIps.delete(ip);
   }
 
   /** Each watched kind's entriesFrom*(), in snapshot order. */

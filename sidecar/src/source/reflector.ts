@@ -1,0 +1,345 @@
+/**
+ * List+watch of one resource, written for the failure modes of a real API server (client-node's
+ * informer lists without `limit`, keeps whole objects, sets no watch timeout, and a watch whose
+ * API server vanished behind a service IP stays silent for ~12 minutes):
+ *
+ * - lists in pages (`limit`, `continue`); an expired continue token starts the list again;
+ * - every object is trimmed (trim.ts) before it reaches the store;
+ * - each watch asks the server to end it after `watchTimeoutSeconds`, and is aborted by the
+ *   client if it is still open `watchGraceMs` later: a frozen or unreachable API server is
+ *   noticed within watchTimeoutSeconds + watchGraceMs (40 s by default), whatever TCP does;
+ * - a watch the server ended normally is reopened from the last resourceVersion (cheap: served
+ *   from the API server's watch cache); 410 Gone (compaction, a restarted API server) relists;
+ * - a relist upserts only objects whose resourceVersion changed and removes the ones that
+ *   vanished meanwhile, so the store converges without a blank moment.
+ *
+ * It implements the controller's WatchSource: start() resolves once the list is in and the watch
+ * is open (or after an error was reported), errors are reported through onError and leave the
+ * reflector stopped until start() is called again (the controller backs off and does that).
+ */
+import type { IncomingMessage } from "node:http";
+import type { WatchSource } from "../watch";
+import { isObj, readMeta, type Obj } from "./objects";
+import type { WatchedKind } from "./store";
+import { ApiError, apiErrorOf, type KubeTransport } from "./transport";
+import { trimObject } from "./trim";
+
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 30;
+export const DEFAULT_WATCH_GRACE_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+export interface ReflectorTarget {
+  upsert(kind: WatchedKind, obj: unknown): void;
+  remove(kind: WatchedKind, obj: unknown): void;
+}
+
+export interface ReflectorOptions {
+  readonly kind: WatchedKind;
+  /** Collection path, e.g. /apis/networking.k8s.io/v1/ingresses. */
+  readonly path: string;
+  /** Extra query parameters for list and watch (labelSelector, fieldSelector). @default {} */
+  readonly query?: Readonly<Record<string, string>>;
+  /** Objects per list page. @default DEFAULT_PAGE_SIZE */
+  readonly pageSize?: number;
+  /** Server-side watch timeout. @default DEFAULT_WATCH_TIMEOUT_SECONDS */
+  readonly watchTimeoutSeconds?: number;
+  /** How long past the server-side timeout the client waits before aborting the watch. @default DEFAULT_WATCH_GRACE_MS */
+  readonly watchGraceMs?: number;
+  /** Response headers, and silence within a list body, may take this long. @default DEFAULT_REQUEST_TIMEOUT_MS */
+  readonly requestTimeoutMs?: number;
+}
+
+/** 410 Gone: the resourceVersion (or continue token) is older than what the server still has. */
+class Gone extends Error {}
+
+function keyOf(obj: unknown): string | undefined {
+  const m = readMeta(obj);
+  return m === undefined ? undefined : `${m.namespace}/${m.name}`;
+}
+
+function rvOf(obj: unknown): string {
+  return isObj(obj) && isObj(obj.metadata) && typeof obj.metadata.resourceVersion === "string" ? obj.metadata.resourceVersion : "";
+}
+
+function stubOf(key: string): Obj {
+  const i = key.indexOf("/");
+  return { metadata: { namespace: key.slice(0, i), name: key.slice(i + 1) } };
+}
+
+export class Reflector implements WatchSource {
+  readonly name: string;
+  private readonly errorCbs: Array<(err: unknown) => void> = [];
+  /** Object key -> resourceVersion of what the store holds. */
+  private readonly known = new Map<string, string>();
+  private resourceVersion: string | undefined;
+  private abort: AbortController | undefined;
+  private lastActivityAt: number | undefined;
+  private readonly pageSize: number;
+  private readonly watchTimeoutSeconds: number;
+  private readonly watchGraceMs: number;
+  private readonly requestTimeoutMs: number;
+  /** Lists and watches done, for metrics and tests. */
+  readonly counts = { lists: 0, listPages: 0, watches: 0, gone: 0, events: 0 };
+
+  constructor(
+    private readonly opts: ReflectorOptions,
+    private readonly transport: KubeTransport,
+    private readonly target: ReflectorTarget,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.name = opts.kind;
+    this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
+    this.watchGraceMs = opts.watchGraceMs ?? DEFAULT_WATCH_GRACE_MS;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  onError(cb: (err: unknown) => void): void {
+    this.errorCbs.push(cb);
+  }
+
+  /** When the reflector last heard from the API server (a page, an event, a watch opened or ended). */
+  lastActivity(): number | undefined {
+    return this.lastActivityAt;
+  }
+
+  async start(): Promise<void> {
+    this.abort?.abort();
+    const ac = new AbortController();
+    this.abort = ac;
+    try {
+      const res = await this.sync(ac.signal);
+      void this.follow(res, ac.signal);
+    } catch (err) {
+      if (!ac.signal.aborted) this.fail(err);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    this.abort = undefined;
+  }
+
+  private fail(err: unknown): void {
+    this.abort?.abort();
+    this.abort = undefined;
+    for (const cb of this.errorCbs) cb(err);
+  }
+
+  private touch(): void {
+    this.lastActivityAt = this.now();
+  }
+
+  /** Lists when needed and opens a watch; relists once when the watch says 410. */
+  private async sync(signal: AbortSignal): Promise<IncomingMessage> {
+    if (this.resourceVersion === undefined) await this.list(signal);
+    try {
+      return await this.openWatch(signal);
+    } catch (err) {
+      if (!(err instanceof Gone)) throw err;
+      await this.list(signal);
+      return this.openWatch(signal);
+    }
+  }
+
+  /** Reads watch streams until aborted or failed; reopens (and relists on 410) in between. */
+  private async follow(first: IncomingMessage, signal: AbortSignal): Promise<void> {
+    let res = first;
+    try {
+      for (;;) {
+        const gone = await this.consume(res, signal);
+        if (signal.aborted) return;
+        if (gone) {
+          this.counts.gone++;
+          this.resourceVersion = undefined;
+        }
+        res = await this.sync(signal);
+      }
+    } catch (err) {
+      if (!signal.aborted) this.fail(err);
+    }
+  }
+
+  private query(extra: Record<string, string>): string {
+    const q = new URLSearchParams({ ...(this.opts.query ?? {}), ...extra });
+    return `${this.opts.path}?${q.toString()}`;
+  }
+
+  /** A full paged list; the store ends up equal to it. */
+  private async list(signal: AbortSignal): Promise<void> {
+    this.counts.lists++;
+    const seen = new Set<string>();
+    let cont: string | undefined;
+    let rv = "";
+    for (;;) {
+      const path = this.query({ limit: String(this.pageSize), ...(cont === undefined ? {} : { continue: cont }) });
+      const res = await this.transport.get(path, { headersTimeoutMs: this.requestTimeoutMs, signal });
+      if (res.statusCode === 410 && cont !== undefined) {
+        // The continue token expired mid-list: start over.
+        res.resume();
+        seen.clear();
+        cont = undefined;
+        continue;
+      }
+      if (res.statusCode !== 200) throw await apiErrorOf(res, `list ${this.opts.path}`);
+      const page = await this.readJson(res, `list ${this.opts.path}`);
+      this.counts.listPages++;
+      this.touch();
+      const items = isObj(page) && Array.isArray(page.items) ? page.items : [];
+      for (const item of items) this.apply(item, seen);
+      const meta = isObj(page) && isObj(page.metadata) ? page.metadata : {};
+      rv = typeof meta.resourceVersion === "string" ? meta.resourceVersion : rv;
+      cont = typeof meta.continue === "string" && meta.continue !== "" ? meta.continue : undefined;
+      if (cont === undefined) break;
+    }
+    for (const key of [...this.known.keys()]) {
+      if (!seen.has(key)) {
+        this.known.delete(key);
+        this.target.remove(this.opts.kind, stubOf(key));
+      }
+    }
+    this.resourceVersion = rv;
+  }
+
+  /** Upserts one listed object unless the store already has this version of it. */
+  private apply(item: unknown, seen: Set<string>): void {
+    const key = keyOf(item);
+    // A nameless object still reaches the store, which reports it as malformed.
+    if (key === undefined) {
+      this.target.upsert(this.opts.kind, trimObject(this.opts.kind, item));
+      return;
+    }
+    seen.add(key);
+    const rv = rvOf(item);
+    if (rv !== "" && this.known.get(key) === rv) return;
+    this.known.set(key, rv);
+    this.target.upsert(this.opts.kind, trimObject(this.opts.kind, item));
+  }
+
+  private readJson(res: IncomingMessage, what: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      // Silence inside a list body is a stuck server too.
+      res.setTimeout(this.requestTimeoutMs, () => res.destroy(new Error(`${what}: no data for ${this.requestTimeoutMs} ms`)));
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString()) as unknown);
+        } catch (err) {
+          reject(new Error(`${what}: invalid JSON: ${String(err)}`));
+        }
+      });
+      res.on("error", reject);
+      res.on("aborted", () => reject(new Error(`${what}: response aborted`)));
+    });
+  }
+
+  private async openWatch(signal: AbortSignal): Promise<IncomingMessage> {
+    this.counts.watches++;
+    const path = this.query({
+      watch: "true",
+      resourceVersion: this.resourceVersion ?? "",
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(this.watchTimeoutSeconds),
+    });
+    const res = await this.transport.get(path, { headersTimeoutMs: this.requestTimeoutMs, signal });
+    if (res.statusCode === 410) {
+      res.resume();
+      throw new Gone();
+    }
+    if (res.statusCode !== 200) throw await apiErrorOf(res, `watch ${this.opts.path}`);
+    this.touch();
+    return res;
+  }
+
+  /**
+   * Applies the events of one watch response. Resolves false when the server ended the watch,
+   * true on a 410 ERROR event; rejects when the stream fails or outlives its deadline.
+   */
+  private consume(res: IncomingMessage, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      let buf = "";
+      let done = false;
+      const finish = (err: unknown, gone = false) => {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
+        signal.removeEventListener("abort", onAbort);
+        if (err !== undefined) {
+          res.destroy();
+          reject(err);
+        } else resolve(gone);
+      };
+      const onAbort = () => {
+        res.destroy();
+        finish(undefined);
+      };
+      signal.addEventListener("abort", onAbort);
+      const limit = this.watchTimeoutSeconds * 1000 + this.watchGraceMs;
+      const deadline = setTimeout(
+        () => finish(new Error(`watch ${this.opts.path}: still open ${limit} ms after asking the server to end it at ${this.watchTimeoutSeconds} s: API server unresponsive`)),
+        limit,
+      );
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === "") continue;
+          const outcome = this.event(line);
+          if (outcome === "gone") return finish(undefined, true);
+          if (outcome instanceof Error) return finish(outcome);
+        }
+      });
+      res.on("end", () => {
+        this.touch();
+        finish(undefined);
+      });
+      res.on("error", (err) => finish(err));
+      res.on("aborted", () => finish(new Error(`watch ${this.opts.path}: connection lost`)));
+    });
+  }
+
+  private event(line: string): "ok" | "gone" | Error {
+    let ev: unknown;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      return new Error(`watch ${this.opts.path}: invalid event: ${line.slice(0, 200)}`);
+    }
+    this.touch();
+    this.counts.events++;
+    if (!isObj(ev)) return "ok";
+    const obj = ev.object;
+    const rv = rvOf(obj);
+    switch (ev.type) {
+      case "ADDED":
+      case "MODIFIED": {
+        const key = keyOf(obj);
+        if (key !== undefined) this.known.set(key, rv);
+        this.target.upsert(this.opts.kind, trimObject(this.opts.kind, obj));
+        break;
+      }
+      case "DELETED": {
+        const key = keyOf(obj);
+        if (key !== undefined) this.known.delete(key);
+        this.target.remove(this.opts.kind, trimObject(this.opts.kind, obj));
+        break;
+      }
+      case "BOOKMARK":
+        break;
+      case "ERROR": {
+        const status = isObj(obj) ? obj : {};
+        if (status.code === 410) return "gone";
+        return new ApiError(typeof status.code === "number" ? status.code : 0, `watch ${this.opts.path}: ${typeof status.message === "string" ? status.message : JSON.stringify(status)}`);
+      }
+      default:
+        return "ok";
+    }
+    if (rv !== "") this.resourceVersion = rv;
+    return "ok";
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * GET requests to the API server with the kubeconfig's credentials (client-node's KubeConfig
+ * applies TLS, bearer tokens, re-reads a projected ServiceAccount token file every minute),
+ * with the two timeouts a list+watch needs and node's default agent lacks:
+ * - `headersTimeoutMs`: a frozen or half-open API server accepts the TCP connection (the
+ *   kernel does that) and never answers; without a bound the request waits forever;
+ * - the caller bounds the body itself (a watch is long on purpose).
+ */
+import type { IncomingMessage } from "node:http";
+import * as https from "node:https";
+import * as http from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+
+export interface GetOptions {
+  readonly headersTimeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+export interface KubeTransport {
+  /** Resolves with the response once its headers arrive; rejects on timeout, abort or a socket error. */
+  get(path: string, opts: GetOptions): Promise<IncomingMessage>;
+}
+
+/** An error from the API server, carrying its HTTP status and the Status message. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Reads a whole (small) response body. */
+export function readBody(res: IncomingMessage, limitBytes = 1 << 20): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= limitBytes) chunks.push(c);
+    });
+    res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    res.on("error", reject);
+    res.on("aborted", () => reject(new Error("response aborted")));
+  });
+}
+
+/** The ApiError for a non-2xx response: the Status object's message when there is one. */
+export async function apiErrorOf(res: IncomingMessage, what: string): Promise<ApiError> {
+  const body = await readBody(res).catch(() => "");
+  let message = body.trim().slice(0, 500);
+  let reason: string | undefined;
+  try {
+    const status = JSON.parse(body) as { message?: unknown; reason?: unknown };
+    if (typeof status.message === "string") message = status.message;
+    if (typeof status.reason === "string") reason = status.reason;
+  } catch {
+    // not a Status object: keep the text
+  }
+  return new ApiError(res.statusCode ?? 0, `${what}: HTTP ${res.statusCode}${message === "" ? "" : `: ${message}`}`, reason);
+}
+
+export function kubeTransport(kc: KubeConfig): KubeTransport {
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new Error("kubeconfig has no current cluster");
+  const base = new URL(cluster.server);
+  const secure = base.protocol === "https:";
+  const prefix = base.pathname.replace(/\/$/, "");
+  return {
+    async get(path, { headersTimeoutMs, signal }) {
+      const opts: https.RequestOptions = {
+        protocol: base.protocol,
+        hostname: base.hostname,
+        port: base.port === "" ? (secure ? 443 : 80) : Number(base.port),
+        path: `${prefix}${path}`,
+        method: "GET",
+        headers: { Accept: "application/json" },
+      };
+      // Sets ca/cert/key, the Authorization header and a TLS agent.
+      await kc.applyToHTTPSOptions(opts);
+      return new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (secure ? https : http).request({ ...opts, signal }, (res) => {
+          clearTimeout(timer);
+          resolve(res);
+        });
+        const timer = setTimeout(() => req.destroy(new Error(`GET ${path}: no response headers within ${headersTimeoutMs} ms`)), headersTimeoutMs);
+        req.on("error", (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        req.end();
+      });
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * What the sidecar keeps of each object: the fields the entriesFrom*() functions and node health
+ * read, nothing else. Real objects carry managedFields and the `kubectl apply` copy of the whole
+ * object (5-10 KB per Ingress); at 10,000 Ingresses keeping them costs tens of MiB.
+ *
+ * Trimming never hides a malformed object: a field of an unexpected type is kept as it is, so
+ * the source still reports it (`malformed_object`).
+ */
+import { isObj, type Obj } from "./objects";
+import type { WatchedKind } from "./store";
+
+/** `kubectl apply` stores the last applied object here: as large as the object itself. */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+function trimMeta(meta: unknown, keepAnnotations: boolean): unknown {
+  if (!isObj(meta)) return meta;
+  const out: Record<string, unknown> = {};
+  for (const k of ["name", "namespace", "labels", "deletionTimestamp", "resourceVersion"]) if (meta[k] !== undefined) out[k] = meta[k];
+  if (keepAnnotations && isObj(meta.annotations)) {
+    const ann: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(meta.annotations)) if (k !== LAST_APPLIED_ANNOTATION) ann[k] = v;
+    out.annotations = ann;
+  } else if (keepAnnotations && meta.annotations !== undefined) out.annotations = meta.annotations;
+  return out;
+}
+
+function pick(obj: Obj, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+function trimIngress(o: Obj): unknown {
+  const spec = o.spec;
+  let trimmedSpec: unknown = spec;
+  if (isObj(spec)) {
+    const s = pick(spec, ["ingressClassName"]);
+    // Paths and backends are not read: a rule keeps its host.
+    if (spec.rules !== undefined) s.rules = Array.isArray(spec.rules) ? spec.rules.map((r) => (isObj(r) ? pick(r, ["host"]) : r)) : spec.rules;
+    trimmedSpec = s;
+  }
+  return { metadata: trimMeta(o.metadata, true), spec: trimmedSpec, status: o.status };
+}
+
+function trimNode(o: Obj): unknown {
+  const spec = isObj(o.spec) ? pick(o.spec, ["unschedulable", "taints"]) : o.spec;
+  let status: unknown = o.status;
+  if (isObj(o.status)) {
+    // Images, nodeInfo, capacity, volumes: large and unread. Conditions keep type and status.
+    const conditions = Array.isArray(o.status.conditions)
+      ? o.status.conditions.map((c) => (isObj(c) ? pick(c, ["type", "status"]) : c))
+      : o.status.conditions;
+    status = { addresses: o.status.addresses, conditions };
+  }
+  return { metadata: trimMeta(o.metadata, false), spec, status };
+}
+
+function trimGeneric(o: Obj): unknown {
+  const out: Record<string, unknown> = { ...o, metadata: trimMeta(o.metadata, true) };
+  return out;
+}
+
+/** The part of `obj` the sidecar keeps, by kind. Never throws. */
+export function trimObject(kind: WatchedKind, obj: unknown): unknown {
+  if (!isObj(obj)) return obj;
+  switch (kind) {
+    case "Ingress":
+      return trimIngress(obj);
+    case "Node":
+      return trimNode(obj);
+    default:
+      return trimGeneric(obj);
+  }
+}
