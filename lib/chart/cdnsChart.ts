@@ -18,7 +18,6 @@ import {
   CDNS_PURPOSE_KEY,
   CDNS_PURPOSE_VALUE,
   DEFAULT_DNS_PORT,
-  DEFAULT_DNSMASQ_IMAGE,
   DEFAULT_FALLBACK_NODE_SELECTOR,
   DEFAULT_HOSTS_DIR,
   DEFAULT_HOSTS_FILE,
@@ -48,6 +47,23 @@ export const DNSMASQ_BIN = "/usr/sbin/dnsmasq";
 export const DNSMASQ_PROBE = "/usr/local/bin/cdns-probe";
 /** Distroless `nonroot` user the sidecar runs as. */
 export const SIDECAR_UID = 65532;
+/**
+ * The sidecar's startup probe (on /readyz: first full sync and first write done) is what holds
+ * dnsmasq back, so it may take long on a big cluster: up to 5 minutes, polled every second so
+ * dnsmasq starts within about a second of the first write.
+ */
+export const SIDECAR_STARTUP_PROBE = { periodSeconds: 1, failureThreshold: 300, timeoutSeconds: 3 } as const;
+/**
+ * Pod Security admission of the namespace. The cDNS pod needs `privileged`: `baseline` already
+ * forbids hostPort (53 on the node is the point of the pod), and `restricted` also forbids
+ * dnsmasq's root user. The namespace holds nothing but the cDNS pods, so the exemption covers
+ * exactly them. The version is pinned so that a cluster upgrade never changes what is admitted
+ * without a change here; v1.29 is the oldest release the chart supports (native sidecars).
+ */
+export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
+  "pod-security.kubernetes.io/enforce": "privileged",
+  "pod-security.kubernetes.io/enforce-version": "v1.29",
+};
 /** Where client libraries look for the API token; mounted into the sidecar only. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -90,8 +106,8 @@ export interface CdnsChartProps {
   readonly nodes: readonly { readonly index: number; readonly ip: string }[];
   /** Sidecar image, digest-pinned (`repo:tag@sha256:...`), from SidecarImage or the config. */
   readonly sidecarImage: string;
-  /** dnsmasq image. @default DEFAULT_DNSMASQ_IMAGE */
-  readonly dnsmasqImage?: string;
+  /** dnsmasq image (images/dnsmasq), digest-pinned, from DnsmasqImage or the config. No default: there is no public image. */
+  readonly dnsmasqImage: string;
   /** Namespace created for the workload. @default DEFAULT_NAMESPACE */
   readonly namespace?: string;
   /** TTL of ingress answers. @default DEFAULT_TTL_SECONDS */
@@ -146,6 +162,7 @@ function resolve(props: CdnsChartProps): Resolved {
   const zone0 = props.zones[0];
   if (zone0 === undefined) throw new Error("CdnsChart: at least one zone is required");
   if (props.nodes.length === 0) throw new Error("CdnsChart: at least one cDNS node is required");
+  if (props.dnsmasqImage === "") throw new Error("CdnsChart: dnsmasqImage is required");
   const hostsDir = props.hostsDir ?? DEFAULT_HOSTS_DIR;
   const hostsFile = props.hostsFile ?? DEFAULT_HOSTS_FILE;
   const sidecarHttpPort = props.sidecarHttpPort ?? DEFAULT_SIDECAR_HTTP_PORT;
@@ -177,7 +194,7 @@ function resolve(props: CdnsChartProps): Resolved {
     zones: props.zones,
     nodes: props.nodes,
     sidecarImage: props.sidecarImage,
-    dnsmasqImage: props.dnsmasqImage ?? DEFAULT_DNSMASQ_IMAGE,
+    dnsmasqImage: props.dnsmasqImage,
     namespace: props.namespace ?? DEFAULT_NAMESPACE,
     priorityClassName: props.priorityClassName ?? DEFAULT_PRIORITY_CLASS_NAME,
     hostsDir,
@@ -229,7 +246,7 @@ export class CdnsChart extends Chart {
     this.dnsmasqConf = r.dnsmasqConf;
     this.configHash = configHash(r.dnsmasqConf, r.sidecarArgs);
 
-    new k8s.KubeNamespace(this, "namespace", { metadata: { name: ns, labels } });
+    new k8s.KubeNamespace(this, "namespace", { metadata: { name: ns, labels: { ...labels, ...POD_SECURITY_LABELS } } });
 
     new k8s.KubePriorityClass(this, "priority", {
       metadata: { name: r.priorityClassName, labels },
@@ -291,8 +308,8 @@ export class CdnsChart extends Chart {
       livenessProbe: { ...dnsProbe, periodSeconds: 10 },
       readinessProbe: { ...dnsProbe, periodSeconds: 5 },
       resources: resources(r.dnsmasqResources),
-      // Root inside the container (dnsmasq.conf says user=root so it never calls setuid),
-      // with every capability gone but the one binding port 53 needs.
+      // Root inside the container (dnsmasq.conf says user=root and an empty group= so it never
+      // calls setuid or setgid), with every capability gone but the one binding port 53 needs.
       securityContext: {
         readOnlyRootFilesystem: true,
         allowPrivilegeEscalation: false,
@@ -307,12 +324,19 @@ export class CdnsChart extends Chart {
     };
 
     const httpPort = k8s.IntOrString.fromString("http");
+    // A native sidecar (an init container with restartPolicy Always, Kubernetes >= 1.29): the
+    // kubelet starts it first and starts dnsmasq only once its startup probe passes, i.e. once
+    // /readyz says the first full sync is written. dnsmasq therefore never serves an empty hosts
+    // directory, which with `local=/zone/` would answer NXDOMAIN for every name of the zone.
+    // It is still restarted whenever it exits, and stopped after dnsmasq.
     const sidecar: k8s.Container = {
       name: "sidecar",
       image: r.sidecarImage,
       imagePullPolicy: "IfNotPresent",
+      restartPolicy: "Always",
       args: [...r.sidecarArgs],
       ports: [{ name: "http", containerPort: r.sidecarHttpPort, protocol: "TCP" }],
+      startupProbe: { httpGet: { path: "/readyz", port: httpPort }, ...SIDECAR_STARTUP_PROBE },
       livenessProbe: { httpGet: { path: "/healthz", port: httpPort }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
       readinessProbe: { httpGet: { path: "/readyz", port: httpPort }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
       resources: resources(r.sidecarResources),
@@ -356,7 +380,8 @@ export class CdnsChart extends Chart {
               { key: CDNS_PURPOSE_KEY, operator: "Equal", value: CDNS_PURPOSE_VALUE, effect: "NoExecute" },
             ],
             securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-            containers: [dnsmasq, sidecar],
+            initContainers: [sidecar],
+            containers: [dnsmasq],
             volumes: [
               { name: "hosts", emptyDir: { sizeLimit: k8s.Quantity.fromString(DEFAULT_HOSTS_DIR_SIZE_LIMIT) } },
               { name: "run", emptyDir: { medium: "Memory", sizeLimit: k8s.Quantity.fromString("1Mi") } },

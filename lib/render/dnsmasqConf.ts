@@ -77,9 +77,13 @@ export function renderDnsmasqConf(input: DnsmasqConfInput): string {
     "keep-in-foreground",
     "log-facility=-",
     `port=${port}`,
-    // dnsmasq runs as root with every capability dropped but NET_BIND_SERVICE;
-    // user=root stops it from calling setuid, which would need CAP_SETUID.
+    // dnsmasq runs as root with every capability dropped but NET_BIND_SERVICE:
+    // user=root stops it from calling setuid (CAP_SETUID), and an empty group=
+    // stops its switch to the default group "dip" (CAP_SETGID), which otherwise
+    // fails and makes it exit 5 (measured with the image under the pod's
+    // securityContext: "failed to change group-id to dip: Operation not permitted").
     "user=root",
+    "group=",
     "no-hosts",
     "no-resolv",
     "no-poll",

@@ -12,20 +12,21 @@ import {
   DEFAULT_SIDECAR_RESOURCES,
   DNSMASQ_PROBE,
   DNSMASQ_RUN_DIR,
+  POD_SECURITY_LABELS,
   SERVICE_ACCOUNT_DIR,
+  SIDECAR_STARTUP_PROBE,
   synthCdnsManifests,
   toYaml,
 } from "../../lib/chart/cdnsChart";
 import {
   CDNS_INDEX_LABEL,
-  DEFAULT_DNSMASQ_IMAGE,
   DEFAULT_HOSTS_DIR,
   DEFAULT_NAMESPACE,
   DEFAULT_SIDECAR_HTTP_PORT,
 } from "../../lib/config/defaults";
 import { renderDnsmasqConf } from "../../lib/render/dnsmasqConf";
 import { DNSMASQ_BIN } from "../helpers/dnsmasq";
-import { baseProps, byKind, container, one, SIDECAR_IMAGE, synth, type Obj } from "./fixtures";
+import { baseProps, byKind, container, DNSMASQ_IMAGE, one, SIDECAR_IMAGE, synth, type Obj } from "./fixtures";
 
 test("one Deployment per cDNS node: replicas 1, Recreate, pinned to its node by purpose and index", () => {
   const deployments = byKind(synth(), "Deployment");
@@ -50,7 +51,7 @@ test("one Deployment per cDNS node: replicas 1, Recreate, pinned to its node by 
 test("dnsmasq container: hostPort 53 on UDP and TCP, DNS probe on the health name, locked down", () => {
   const d = one(synth(), "Deployment", "cdns-0");
   const c = container(d, "dnsmasq");
-  assert.equal(c.image, DEFAULT_DNSMASQ_IMAGE);
+  assert.equal(c.image, DNSMASQ_IMAGE);
   assert.equal(c.imagePullPolicy, "IfNotPresent");
   const ports = c.ports.map((p: Obj) => `${p.protocol}/${p.containerPort}->${p.hostPort}`).sort();
   assert.deepEqual(ports, ["TCP/53->53", "UDP/53->53"]);
@@ -68,6 +69,20 @@ test("dnsmasq container: hostPort 53 on UDP and TCP, DNS probe on the health nam
   // The pid file must land on a writable mount: dnsmasq exits when it cannot write it.
   assert.ok(c.volumeMounts.some((m: Obj) => m.mountPath === DNSMASQ_RUN_DIR && m.readOnly !== true));
   assert.ok(!c.volumeMounts.some((m: Obj) => m.mountPath === SERVICE_ACCOUNT_DIR), "dnsmasq gets no API token");
+});
+
+test("start order: the sidecar is a native sidecar whose startup probe (/readyz) gates dnsmasq", () => {
+  const pod = one(synth(), "Deployment", "cdns-0").spec.template.spec;
+  // The kubelet starts init containers in order and a restartPolicy: Always one keeps running
+  // beside the regular containers, which start only once its startupProbe has passed.
+  assert.deepEqual(pod.initContainers.map((c: Obj) => [c.name, c.restartPolicy]), [["sidecar", "Always"]]);
+  assert.deepEqual(pod.containers.map((c: Obj) => c.name), ["dnsmasq"]);
+  const sidecar = pod.initContainers[0];
+  assert.deepEqual(sidecar.startupProbe, { httpGet: { path: "/readyz", port: "http" }, ...SIDECAR_STARTUP_PROBE });
+  // Startup may take a first full sync of a big cluster; dnsmasq should follow the write within ~1 s.
+  assert.equal(SIDECAR_STARTUP_PROBE.periodSeconds, 1);
+  assert.ok(SIDECAR_STARTUP_PROBE.periodSeconds * SIDECAR_STARTUP_PROBE.failureThreshold >= 120);
+  assert.equal(pod.containers[0].startupProbe, undefined, "dnsmasq itself needs no startup gate");
 });
 
 test("sidecar container: digest-pinned image, HTTP probes, non-root, read-only, no capabilities", () => {
@@ -200,7 +215,7 @@ test("ConfigMap: dnsmasq.conf from renderDnsmasqConf, local zones, no upstreams,
   );
   const lines = conf.split("\n");
   for (const want of ["no-resolv", "local=/apps.example.com/", "local=/svc.example.org/", `hostsdir=${DEFAULT_HOSTS_DIR}`,
-    "local-ttl=5", "port=53", "user=root", "host-record=cdns-health.apps.example.com,127.0.0.1"]) {
+    "local-ttl=5", "port=53", "user=root", "group=", "host-record=cdns-health.apps.example.com,127.0.0.1"]) {
     assert.ok(lines.includes(want), `missing ${want}`);
   }
   assert.ok(!lines.some((l) => l.startsWith("server=") || l.startsWith("auth-")));
@@ -243,9 +258,21 @@ test("namespace and images come from props; namespaced objects all land in the n
   assert.equal(container(one(objs, "Deployment", "cdns-0"), "dnsmasq").image, "registry.example.com/dnsmasq:2.90");
 });
 
+test("namespace: Pod Security enforce=privileged with a pinned version, and nothing looser", () => {
+  const ns = one(synth(), "Namespace");
+  assert.deepEqual(POD_SECURITY_LABELS, {
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/enforce-version": "v1.29",
+  });
+  for (const [k, v] of Object.entries(POD_SECURITY_LABELS)) assert.equal(ns.metadata.labels[k], v);
+  assert.match(ns.metadata.labels["pod-security.kubernetes.io/enforce-version"], /^v1\.\d+$/, "pinned, not latest");
+  // (test/runtime/podSecurity.test.ts shows a real API server rejects the pod under baseline and admits it here.)
+});
+
 test("bad props are rejected", () => {
   assert.throws(() => synth({ ...baseProps, zones: [] }), /at least one zone/);
   assert.throws(() => synth({ ...baseProps, nodes: [] }), /at least one cDNS node/);
+  assert.throws(() => synth({ ...baseProps, dnsmasqImage: "" }), /dnsmasqImage is required/);
 });
 
 test("synthCdnsManifests and toYaml give the same objects as Testing.synth", () => {

@@ -52,7 +52,7 @@ test("schema: a broken Deployment is rejected", () => {
   wrongType.spec.template.spec.containers[0].ports[0].hostPort = "53";
   assert.throws(() => validate(wrongType));
   const missing = structuredClone(good);
-  delete missing.spec.template.spec.containers[1].name;
+  delete missing.spec.template.spec.initContainers[0].name;
   assert.throws(() => validate(missing));
   const noSelector = structuredClone(good);
   delete noSelector.spec.selector;

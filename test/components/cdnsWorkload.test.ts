@@ -10,6 +10,7 @@ const mocks = new RecordingMocks();
 pulumi.runtime.setMocks(mocks, "rancher-cdns", "test", false);
 
 const IMAGE = `registry.example.com/platform/cdns-sidecar:1.0.0@sha256:${"0f".repeat(32)}`;
+const DNSMASQ_IMAGE = `registry.example.com/platform/cdns-dnsmasq:1.0.0@sha256:${"1e".repeat(32)}`;
 
 /** Synthesized objects are untyped JSON; `any` lets the test walk them. */
 type Obj = any;
@@ -21,7 +22,7 @@ test("CdnsWorkload: one ConfigGroup whose objs are the chart, with the digest-pi
   const workload = new CdnsWorkload(
     "cdns",
     {
-      chart: { zones: ["apps.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }, { index: 1, ip: "192.0.2.11" }], ttlSeconds: 7 },
+      chart: { zones: ["apps.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }, { index: 1, ip: "192.0.2.11" }], ttlSeconds: 7, dnsmasqImage: DNSMASQ_IMAGE },
       sidecarImage,
     },
     { providers: [provider] },
@@ -39,7 +40,7 @@ test("CdnsWorkload: one ConfigGroup whose objs are the chart, with the digest-pi
   const deployments = sent.filter((o) => o.kind === "Deployment");
   assert.deepEqual(deployments.map((d) => d.metadata.name), ["cdns-0", "cdns-1"]);
   for (const d of deployments) {
-    const sidecar = d.spec.template.spec.containers.find((c: Obj) => c.name === "sidecar");
+    const sidecar = d.spec.template.spec.initContainers.find((c: Obj) => c.name === "sidecar"); // a native sidecar
     assert.equal(sidecar.image, IMAGE);
     assert.equal(d.spec.replicas, 1);
     assert.equal(d.spec.strategy.type, "Recreate");
@@ -58,7 +59,7 @@ test("CdnsWorkload: namespace and skipAwait come from args; a single `provider` 
   const workload = new CdnsWorkload(
     "other",
     {
-      chart: { zones: ["apps.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }], namespace: "dns" },
+      chart: { zones: ["apps.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }], namespace: "dns", dnsmasqImage: DNSMASQ_IMAGE },
       sidecarImage: IMAGE,
       skipAwait: true,
     },

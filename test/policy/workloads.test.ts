@@ -15,7 +15,7 @@ import { analyze } from "./engine";
 type Obj = any;
 
 const IMAGE = `registry.example.com/cdns-sidecar:1@sha256:${"12".repeat(32)}`;
-const chartObjs = (): Obj[] => synthCdnsManifests({ zones: ["apps.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }], sidecarImage: IMAGE });
+const chartObjs = (): Obj[] => synthCdnsManifests({ zones: ["apps.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }], sidecarImage: IMAGE, dnsmasqImage: `registry.example.com/cdns-dnsmasq:1@sha256:${"34".repeat(32)}` });
 const cdnsDeployment = (): Obj => chartObjs().find((o) => o.kind === "Deployment");
 
 /** A Deployment that is not cDNS: two replicas, rolling update, no host port. */

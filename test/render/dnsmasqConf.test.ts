@@ -21,6 +21,14 @@ test("forwarding mode: local zones, no upstreams, hosts dir, TTL, health record"
   assert.ok(!lines.some((l) => l.startsWith("auth-")), "no auth lines in forwarding mode");
 });
 
+test("root without setuid or setgid: user=root and an empty group= (the pod grants NET_BIND_SERVICE only)", () => {
+  const lines = renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n");
+  // Without `group=` dnsmasq switches to group "dip" and, lacking CAP_SETGID, exits 5
+  // (test/runtime/pod.test.ts runs the image under the pod's securityContext, with and without it).
+  assert.equal(lines.filter((l) => l.startsWith("user=")).join(), "user=root");
+  assert.equal(lines.filter((l) => l.startsWith("group=")).join(), "group=");
+});
+
 test("cache-size: sized for large hosts data by default (hash table is sized at start only), overridable", () => {
   const dflt = renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n");
   assert.equal(DEFAULT_DNSMASQ_CACHE_SIZE, 50_000);
