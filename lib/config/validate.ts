@@ -47,7 +47,8 @@ import {
   DEFAULT_WATCH_NAMESPACES,
   DEFAULT_WORKER_POOL,
 } from "./defaults";
-import { formatSubnet, inSubnet, parseIpv4, subnetOf } from "./ipv4";
+import { formatSubnet, inSubnet, parseIpv4, subnetOf } from "../net/ipv4";
+import { dnsLabelProblem, dnsNameProblem } from "../dns/syntax";
 import { validateHaproxySettings } from "./validateHaproxy";
 import { labelKeyProblem, labelValueProblem, parseLabelSelector } from "../k8s/labelSelector";
 
@@ -82,7 +83,6 @@ export const MIN_NODE_VM: VmSize = { cpus: 1, memoryMb: 2048, diskGb: 20 };
 /** Upper bound of cdns.ttlSeconds: targets change when nodes come and go, so answers must not live long. */
 export const MAX_TTL_SECONDS = 3600;
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RKE2 release names: v<k8s version>+rke2r<build>. */
 const RKE2_VERSION = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\+rke2r[1-9]\d*$/;
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -218,24 +218,6 @@ function readList(f: Findings, key: string, v: unknown, nonEmpty: boolean, hint 
 
 function readStringList(f: Findings, key: string, v: unknown, nonEmpty: boolean, hint = ""): string[] {
   return readList(f, key, v, nonEmpty, hint).map((item, i) => readString(f, `${key}[${i}]`, item));
-}
-
-/** Why `name` is not a lowercase DNS name, or undefined when it is one. */
-export function dnsNameProblem(name: string, minLabels = 1): string | undefined {
-  if (name !== name.toLowerCase()) return `must be lowercase; got ${JSON.stringify(name)}`;
-  if (name.endsWith(".")) return `must not end with "."; got ${JSON.stringify(name)}`;
-  if (name.length > 253) return `must be at most 253 characters; got ${name.length}`;
-  const labels = name.split(".");
-  const bad = labels.find((l) => !DNS_LABEL.test(l));
-  if (bad !== undefined) {
-    return `label ${JSON.stringify(bad)} of ${JSON.stringify(name)} is not a DNS label (a-z, 0-9 and "-", 1-63 characters, no "-" at either end)`;
-  }
-  if (labels.length < minLabels) return `must have at least ${minLabels} labels (e.g. "apps.example.com"); got ${JSON.stringify(name)}`;
-  return undefined;
-}
-
-function dnsLabelProblem(name: string): string | undefined {
-  return DNS_LABEL.test(name) ? undefined : `must be a lowercase DNS label (a-z, 0-9 and "-", 1-63 characters, no "-" at either end); got ${JSON.stringify(name)}`;
 }
 
 /** Why `ref` is not a container image reference, or undefined when it is one. */

@@ -11,16 +11,35 @@
 import { DEFAULT_DNS_PORT, DEFAULT_HAPROXY_MAX_SERVERS } from "../config/defaults";
 import type { ConfigProblem, HaproxyConfig } from "../config/types";
 import { controlPlaneName, nodesName } from "../dns/names";
+import { isDnsName } from "../dns/syntax";
+import { isIpv4 } from "../net/ipv4";
+import {
+  HAPROXY_ACCEPTED_PAYLOAD_SIZE,
+  HAPROXY_HTTP_PORT,
+  HAPROXY_HTTPS_PORT,
+  HAPROXY_KUBE_API_PORT,
+  durationProblem,
+  httpCheckProblems,
+  isStatsUser,
+  maxServersProblem,
+  portProblem,
+  udpMaxServers,
+} from "./haproxyRules";
 
 // Moved to lib/dns/names.ts (the sidecar serves the name); re-exported for existing importers.
 export { CONTROL_PLANE_LABEL, controlPlaneName } from "../dns/names";
 
-/** Frontend (and backend) port for plain HTTP. */
-export const HAPROXY_HTTP_PORT = 80;
-/** Frontend (and backend) port for TLS. */
-export const HAPROXY_HTTPS_PORT = 443;
-/** Kubernetes API port on the control-plane nodes. */
-export const HAPROXY_KUBE_API_PORT = 6443;
+// The option rules and their constants live in haproxyRules.ts; re-exported for existing importers.
+export {
+  HAPROXY_ACCEPTED_PAYLOAD_SIZE,
+  HAPROXY_HTTP_PORT,
+  HAPROXY_HTTPS_PORT,
+  HAPROXY_KUBE_API_PORT,
+  HAPROXY_UDP_MAX_SERVERS,
+  isHttpCheckPath,
+  udpMaxServers,
+} from "./haproxyRules";
+export { isIpv4 } from "../net/ipv4";
 /** Port of the HTTP stats page. */
 export const DEFAULT_HAPROXY_STATS_PORT = 8404;
 /** Admin socket (Debian's package creates /run/haproxy). */
@@ -30,19 +49,6 @@ export const DEFAULT_HAPROXY_LOG = "/dev/log";
 export const DEFAULT_HAPROXY_MAXCONN = 20000;
 /** The process drops to this user in this chroot after binding (Debian's package defaults). */
 export const DEFAULT_HAPROXY_PROCESS = { user: "haproxy", group: "haproxy", chroot: "/var/lib/haproxy" } as const;
-/**
- * EDNS payload size HAProxy announces. dnsmasq's `edns-packet-max` defaults to
- * 1232, so asking for more gains nothing; HAProxy's own default (512) would
- * cap the template at about 29 servers.
- */
-export const HAPROXY_ACCEPTED_PAYLOAD_SIZE = 1232;
-/**
- * The most A records one UDP answer from dnsmasq carries for a short name
- * (FACTS.md: about 74). The exact limit depends on the name: see
- * `udpMaxServers()`. HAProxy does not retry a truncated answer over TCP.
- */
-export const HAPROXY_UDP_MAX_SERVERS = 74;
-
 export interface HaproxyTimeouts {
   readonly connect: string;
   readonly client: string;
@@ -166,67 +172,30 @@ export interface HaproxyCfgInput {
 export const DEFAULT_KUBE_API_MAX_SERVERS = 9;
 export const DEFAULT_HAPROXY_STATS_USER = "admin";
 
-/** Wire length of a DNS name (labels with their length bytes plus the root). */
-function wireLength(name: string): number {
-  return name.replace(/\.$/, "").split(".").reduce((n, label) => n + 1 + Buffer.byteLength(label), 1);
-}
-
-/**
- * The most A records for `name` that fit one UDP answer of `payloadSize`
- * bytes: header (12) + question (name + 4) + 16 bytes per A record (the owner
- * name is a 2-byte pointer to the question). Measured on dnsmasq 2.90: it
- * drops its OPT record to fit one more, and HAProxy accepts that answer; one
- * record more and the answer is truncated, which HAProxy treats as an error:
- * it then follows no server at all (test/haproxy/haproxyCfg.test.ts).
- */
-export function udpMaxServers(name: string, payloadSize = HAPROXY_ACCEPTED_PAYLOAD_SIZE): number {
-  return Math.floor((payloadSize - 12 - (wireLength(name) + 4)) / 16);
-}
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-const DURATION = /^\d+(us|ms|s|m|h|d)?$/;
-const STATS_USER = /^[A-Za-z0-9._-]{1,64}$/;
-/** Characters HAProxy takes literally in an unquoted `uri` argument (no space, no `#`, no quotes, no `\`). */
-const HTTP_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
-
-export function isIpv4(s: string): boolean {
-  return IPV4.test(s);
-}
-
-/** True for a path usable in `http-check send ... uri <path>` unquoted. */
-export function isHttpCheckPath(path: string): boolean {
-  return HTTP_PATH.test(path) && path.length <= 1024;
-}
-
 /** Problems with a renderer input (keys are paths inside HaproxyCfgInput). Pure; collects all. */
 export function validateHaproxyCfgInput(input: HaproxyCfgInput): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const add = (key: string, message: string): void => {
-    problems.push({ key, message });
+  const add = (key: string, message: string | undefined): void => {
+    if (message !== undefined) problems.push({ key, message });
   };
   const port = (key: string, n: number): boolean => {
-    const ok = Number.isInteger(n) && n >= 1 && n <= 65535;
-    if (!ok) add(key, `must be an integer port 1-65535, got ${n}`);
-    return ok;
+    const problem = portProblem(n);
+    add(key, problem);
+    return problem === undefined;
   };
   const r = resolved(input);
 
-  if (!DNS_NAME.test(input.zone)) add("zone", `must be a lowercase DNS name, got ${JSON.stringify(input.zone)}`);
+  if (!isDnsName(input.zone)) add("zone", `must be a lowercase DNS name, got ${JSON.stringify(input.zone)}`);
   if (input.cdnsAddresses.length === 0) add("cdnsAddresses", "at least one cDNS address is required: HAProxy finds the workers through it");
   input.cdnsAddresses.forEach((a, i) => {
-    if (!IPV4.test(a)) add(`cdnsAddresses[${i}]`, `must be an IPv4 address, got ${JSON.stringify(a)}`);
+    if (!isIpv4(a)) add(`cdnsAddresses[${i}]`, `must be an IPv4 address, got ${JSON.stringify(a)}`);
   });
   port("dnsPort", r.dnsPort);
-  if (input.bindAddress !== undefined && !IPV4.test(input.bindAddress)) {
+  if (input.bindAddress !== undefined && !isIpv4(input.bindAddress)) {
     add("bindAddress", `must be an IPv4 address, got ${JSON.stringify(input.bindAddress)}`);
   }
 
-  const limit = udpMaxServers(nodesName(input.zone));
-  if (!Number.isInteger(r.maxServers) || r.maxServers < 1) add("maxServers", `must be a positive integer, got ${r.maxServers}`);
-  else if (r.maxServers > limit) {
-    add("maxServers", `${r.maxServers} is above ${limit}, the most A records for ${nodesName(input.zone)} one UDP answer carries (a truncated answer leaves HAProxy with no server at all)`);
-  }
+  add("maxServers", maxServersProblem(r.maxServers, input.zone));
 
   // Every port HAProxy listens on must be distinct.
   const listeners: Array<[string, number]> = [["frontendPorts.http", r.frontend.http], ["frontendPorts.https", r.frontend.https]];
@@ -243,7 +212,7 @@ export function validateHaproxyCfgInput(input: HaproxyCfgInput): ConfigProblem[]
   port("backendPorts.https", r.backend.https);
   if (r.kubeApi !== undefined) {
     port("backendPorts.kubeApi", r.backend.kubeApi);
-    if (!DNS_NAME.test(r.kubeApi.name)) add("kubeApi.name", `must be a lowercase DNS name, got ${JSON.stringify(r.kubeApi.name)}`);
+    if (!isDnsName(r.kubeApi.name)) add("kubeApi.name", `must be a lowercase DNS name, got ${JSON.stringify(r.kubeApi.name)}`);
     const cpLimit = udpMaxServers(r.kubeApi.name);
     if (!Number.isInteger(r.kubeApi.maxServers) || r.kubeApi.maxServers < 1 || r.kubeApi.maxServers > cpLimit) {
       add("kubeApi.maxServers", `must be an integer 1-${cpLimit}, got ${r.kubeApi.maxServers}`);
@@ -251,29 +220,26 @@ export function validateHaproxyCfgInput(input: HaproxyCfgInput): ConfigProblem[]
   }
 
   if (input.httpCheck !== undefined) {
-    if (port("httpCheck.port", input.httpCheck.port) && input.httpCheck.port === r.backend.https) {
-      add("httpCheck.port", `${input.httpCheck.port} is the TLS port: a plain HTTP check against it always fails`);
-    }
-    if (!isHttpCheckPath(input.httpCheck.path)) {
-      add("httpCheck.path", `must be an absolute URL path such as "/healthz" (no spaces, quotes, "#" or "\\"), got ${JSON.stringify(input.httpCheck.path)}`);
-    }
+    const check = httpCheckProblems(input.httpCheck, r.backend.https);
+    add("httpCheck.port", check.port);
+    add("httpCheck.path", check.path);
   }
 
   if (input.stats?.password !== undefined) {
     if (input.stats.password.length === 0) add("stats.password", "must not be empty");
-    if (!STATS_USER.test(r.statsUser)) add("stats.user", `must be 1-64 of A-Z a-z 0-9 . _ -, got ${JSON.stringify(r.statsUser)}`);
+    if (!isStatsUser(r.statsUser)) add("stats.user", `must be 1-64 of A-Z a-z 0-9 . _ -, got ${JSON.stringify(r.statsUser)}`);
   } else if (input.stats?.user !== undefined) {
     add("stats.user", "a stats user without a password: set the password too, or neither");
   }
 
   if (!Number.isInteger(r.maxconn) || r.maxconn < 1) add("maxconn", `must be a positive integer, got ${r.maxconn}`);
-  for (const [k, v] of Object.entries(r.timeouts)) if (!DURATION.test(v)) add(`timeouts.${k}`, `must be an HAProxy duration such as "5s", got ${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(r.timeouts)) add(`timeouts.${k}`, durationProblem(v, "5s"));
   for (const [k, v] of Object.entries(r.resolver)) {
     if (k === "resolveRetries") {
       if (!Number.isInteger(v) || (v as number) < 1) add(`resolver.${k}`, `must be a positive integer, got ${String(v)}`);
-    } else if (!DURATION.test(String(v))) add(`resolver.${k}`, `must be an HAProxy duration such as "1s", got ${JSON.stringify(v)}`);
+    } else add(`resolver.${k}`, durationProblem(String(v), "1s"));
   }
-  if (!DURATION.test(r.health.inter)) add("health.inter", `must be an HAProxy duration such as "2s", got ${JSON.stringify(r.health.inter)}`);
+  add("health.inter", durationProblem(r.health.inter, "2s"));
   for (const k of ["fall", "rise"] as const) {
     if (!Number.isInteger(r.health[k]) || r.health[k] < 1) add(`health.${k}`, `must be a positive integer, got ${r.health[k]}`);
   }

@@ -6,11 +6,9 @@
  * hosts file maps exact names only, and `--address=/zone/` would cover the whole
  * zone, not one subtree. They are reported as `wildcard_unsupported`.
  */
-import { isIPv4 } from "node:net";
 import { isReservedName } from "../../../lib/dns/names";
+import { hasNumericTopLabel, isDnsName } from "../../../lib/dns/syntax";
 import type { IgnoreReason } from "../model";
-
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export type HostnameVerdict =
   | { readonly ok: true; readonly hostname: string }
@@ -23,11 +21,8 @@ export function normalizeHostname(raw: string): string {
 }
 
 export function isValidDnsName(name: string): boolean {
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split(".");
   // A bare label is not a useful ingress host and dnsmasq answers bare names with NXDOMAIN (domain-needed).
-  if (labels.length < 2) return false;
-  return labels.every((l) => LABEL.test(l)) && !/^[0-9]+$/.test(labels[labels.length - 1] as string);
+  return isDnsName(name, 2) && !hasNumericTopLabel(name);
 }
 
 /** The zone `name` lies in (the longest match), or undefined. The apex counts as inside. */
@@ -59,63 +54,5 @@ export function checkHostname(raw: string, zones: readonly string[]): HostnameVe
   return { ok: true, hostname };
 }
 
-/**
- * IPv4 dotted quad as an unsigned 32-bit number, parsed without allocating
- * (the plan compares IPs on every sort step). -1 for anything that is not four
- * decimal octets of at most 255.
- */
-export function ipv4Key(ip: string): number {
-  let key = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      key = key * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return key * 256 + octet;
-}
-
-function compareIPv4Slow(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < 4; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** Numeric IPv4 order, so capped subsets and file contents are deterministic. */
-export function compareIPv4(a: string, b: string): number {
-  const ka = ipv4Key(a);
-  const kb = ipv4Key(b);
-  // Non-IPv4 strings never reach a hosts file; keep their old (split) order for callers that sort them anyway.
-  return ka >= 0 && kb >= 0 ? ka - kb : compareIPv4Slow(a, b);
-}
-
-/** True when `ips` is strictly increasing in numeric IPv4 order (sorted, no duplicates). */
-export function isSortedUniqueIPv4(ips: readonly string[]): boolean {
-  let prev = -1;
-  for (const ip of ips) {
-    const k = ipv4Key(ip);
-    if (k < 0 || k <= prev) return false;
-    prev = k;
-  }
-  return true;
-}
-
-export function sortedUniqueIPv4(ips: Iterable<string>): string[] {
-  return [...new Set(ips)].filter((ip) => isIPv4(ip)).sort(compareIPv4);
-}
+// IPv4 parsing and ordering live in lib/net/ipv4.ts (one parser for the stack and the sidecar).
+export { compareIPv4, ipv4Key, isSortedUniqueIPv4, sortedUniqueIPv4 } from "../../../lib/net/ipv4";

@@ -7,7 +7,7 @@
  * namespace defaulting to the route's). When no parent Gateway has an address
  * yet, the fallback nodes, as for an Ingress with an empty status.
  */
-import { isIPv4 } from "node:net";
+import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
 import type { SourceContext, SourceResult } from "./context";
 import { compareIPv4 } from "./hostnames";
 import { entriesForHosts, objectFilter } from "./ingress";

@@ -9,7 +9,7 @@
  * runs nothing but the cDNS pod, yet Rancher gives its pool the worker role, so
  * the default selector (`node-role.kubernetes.io/worker=true`) matches it too.
  */
-import { isIPv4 } from "node:net";
+import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
 import { CDNS_PURPOSE_KEY, CDNS_PURPOSE_VALUE } from "../../../lib/config/defaults";
 import { selectorMatches, type SelectorRequirement } from "../../../lib/k8s/labelSelector";
 import type { NodeState } from "../model";

@@ -15,7 +15,7 @@
  *   (deterministic, so the file does not churn) and `too_many_targets` is
  *   reported. FACTS.md: ~74 A records fit in dnsmasq's 1232-byte EDNS answer.
  */
-import { isIPv4 } from "node:net";
+import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
 import type { SourceContext, Ignored } from "./context";
 import { compareIPv4 } from "./hostnames";
 import { isObj, str } from "./objects";
