@@ -3,15 +3,39 @@
  * the atomic hosts writer, then run until SIGTERM (clean stop, exit 0).
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { startSidecar } from "./app";
+import { startSidecar, type RunningSidecar } from "./app";
 import { createJsonLogger, type Logger } from "./log";
-import { formatProblems, helpText, parseArgs, validateSidecarSettings } from "./settings";
+import { formatProblems, helpText, parseArgs, validateSidecarSettings, type SidecarSettings } from "./settings";
 import { AtomicHostsWriter, type SinkLogger } from "./sink/atomicWriter";
 import { createKubeWatches } from "./source/informers";
 import { kubeTransport } from "./source/transport";
 
 function sinkLogger(logger: Logger): SinkLogger {
   return (level, msg, fields) => logger[level](msg, fields);
+}
+
+/**
+ * The sidecar wired to a real API server and the real atomic writer: what the container runs,
+ * and what the rig tests start in-process (with a kubeconfig holding a ServiceAccount token).
+ */
+export function startWithKubeConfig(settings: SidecarSettings, kc: KubeConfig, logger: Logger, httpHost?: string): Promise<RunningSidecar> {
+  const sink = new AtomicHostsWriter({
+    dir: settings.hostsDir,
+    fileName: settings.hostsFile,
+    pidFile: settings.pidFile,
+    log: sinkLogger(logger),
+  });
+  return startSidecar(settings, {
+    logger,
+    sink,
+    watches: async (store) =>
+      createKubeWatches(kubeTransport(kc), store, {
+        enableServices: settings.enableServices,
+        enableHttpRoutes: settings.enableHttpRoutes,
+        reflector: { watchTimeoutSeconds: settings.watchTimeoutS },
+      }),
+    ...(httpHost === undefined ? {} : { httpHost }),
+  });
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
@@ -37,22 +61,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     logger.error("cannot load Kubernetes credentials", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  const sink = new AtomicHostsWriter({
-    dir: settings.hostsDir,
-    fileName: settings.hostsFile,
-    pidFile: settings.pidFile,
-    log: sinkLogger(logger),
-  });
-  const sidecar = await startSidecar(settings, {
-    logger,
-    sink,
-    watches: async (store) =>
-      createKubeWatches(kubeTransport(kc), store, {
-        enableServices: settings.enableServices,
-        enableHttpRoutes: settings.enableHttpRoutes,
-        reflector: { watchTimeoutSeconds: settings.watchTimeoutS },
-      }),
-  });
+  const sidecar = await startWithKubeConfig(settings, kc, logger);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {
