@@ -44,10 +44,13 @@ function goVersion(): string {
   return r.stdout.trim();
 }
 
-/** Cache key of a component: wrapper files, packages, flags and Go version. */
+/**
+ * Cache key of a component: wrapper files, packages, flags and Go version. go.sum is left out:
+ * it follows from go.mod, and a first build writes it back into the wrapper.
+ */
 export function recipeKey(c: GoComponent, go: string): string {
   const dir = join(GO_DIR, c.dir);
-  const files = readdirSync(dir).sort().map((f) => `${f}:${readFileSync(join(dir, f), "utf8")}`);
+  const files = readdirSync(dir).filter((f) => f !== "go.sum").sort().map((f) => `${f}:${readFileSync(join(dir, f), "utf8")}`);
   return sha256([c.name, c.version, go, ...c.packages, ...c.ldflags, ...files, JSON.stringify(c.copyFromModule ?? null)]).slice(0, 12);
 }
 
@@ -165,6 +168,12 @@ async function build(c: GoComponent, dest: string, gocache: string, log: Log): P
       const mod = await moduleDir(c.copyFromModule.module, buildDir, env);
       const text = c.copyFromModule.files.map((f) => readFileSync(join(mod, f), "utf8").trim()).join("\n---\n");
       writeFileSync(join(out, c.copyFromModule.to), `${text}\n`);
+    }
+    // Pin what the build resolved: the wrapper keeps the go.sum of its first build (commit it).
+    const sum = join(GO_DIR, c.dir, "go.sum");
+    if (!existsSync(sum) && existsSync(join(buildDir, "go.sum"))) {
+      cpSync(join(buildDir, "go.sum"), sum);
+      log(`wrote ${sum}: commit it so later builds verify the same module hashes`);
     }
     const seconds = Math.round((Date.now() - started) / 1000);
     writeFileSync(join(out, STAMP), JSON.stringify({ component: c.name, version: c.version, buildSeconds: seconds, builtAt: new Date().toISOString() }));

@@ -8,6 +8,7 @@ import { Controller, type HostsSink } from "./controller";
 import type { Clock } from "./clock";
 import { closeServer, createHttpServer, listen } from "./http";
 import type { Logger } from "./log";
+import { SidecarMetrics } from "./metrics";
 import type { SidecarSettings } from "./settings";
 import { parseLabelSelector, type SelectorRequirement } from "../../lib/k8s/labelSelector";
 import { DEFAULT_WATCH_GRACE_MS } from "./source/reflector";
@@ -17,8 +18,8 @@ import type { WatchSource } from "./watch";
 export interface SidecarDeps {
   readonly logger: Logger;
   readonly sink: HostsSink;
-  /** Builds the watches that feed `store` (real informers in main.ts). */
-  readonly watches: (store: SourceStore) => Promise<readonly WatchSource[]>;
+  /** Builds the watches that feed `store` (reflectors in main.ts), which may count into `metrics`. */
+  readonly watches: (store: SourceStore, metrics: SidecarMetrics) => Promise<readonly WatchSource[]>;
   readonly clock?: Clock;
   /** Address of the HTTP server. @default all addresses */
   readonly httpHost?: string;
@@ -58,7 +59,8 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
   // The store calls back into the controller, which needs the store: late binding.
   let controller: Controller | undefined;
   const store = new SourceStore(storeOptions(settings), () => controller?.schedule());
-  const watches = await deps.watches(store);
+  const metrics = new SidecarMetrics();
+  const watches = await deps.watches(store, metrics);
   controller = new Controller(
     {
       zones: settings.zones,
@@ -69,7 +71,7 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
       // Twice the longest a healthy watch can stay silent (its timeout plus the reflector's grace).
       stuckWatchMs: 2 * (settings.watchTimeoutS * 1000 + DEFAULT_WATCH_GRACE_MS),
     },
-    { source: store, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock },
+    { source: store, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock, metrics },
   );
   const ctl = controller;
   const server = createHttpServer({ health: () => ctl.health(), metrics: () => ctl.metrics.render() });

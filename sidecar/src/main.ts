@@ -28,11 +28,14 @@ export function startWithKubeConfig(settings: SidecarSettings, kc: KubeConfig, l
   return startSidecar(settings, {
     logger,
     sink,
-    watches: async (store) =>
+    watches: async (store, metrics) =>
       createKubeWatches(kubeTransport(kc), store, {
         enableServices: settings.enableServices,
         enableHttpRoutes: settings.enableHttpRoutes,
         reflector: { watchTimeoutSeconds: settings.watchTimeoutS },
+      }, {
+        listPage: (kind) => metrics.listPages.inc({ kind }),
+        relistAfterGone: (kind) => metrics.relists.inc({ kind }),
       }),
     ...(httpHost === undefined ? {} : { httpHost }),
   });

@@ -108,6 +108,8 @@ export class SidecarMetrics {
   readonly lastSync = new Gauge("cdns_sidecar_last_sync_timestamp_seconds", "Unix time of the last reconcile with every watch up and the hosts data written or already current.");
   readonly watchUp = new Gauge("cdns_sidecar_watch_up", "1 when the watch of this kind is running, 0 while it is down.", true);
   readonly watchRestarts = new Counter("cdns_sidecar_watch_restarts_total", "Watch restarts after an error, by kind.", true);
+  readonly listPages = new Counter("cdns_sidecar_list_pages_total", "List pages read from the API server, by kind (lists are paged).", true);
+  readonly relists = new Counter("cdns_sidecar_relists_total", "Full relists after a 410 Gone (resourceVersion too old), by kind.", true);
   readonly reconciles = new Counter("cdns_sidecar_reconciles_total", "Reconciles run.");
   readonly writes = new Counter("cdns_sidecar_writes_total", "Successful hosts data writes.");
   readonly writesSkipped = new Counter("cdns_sidecar_writes_skipped_total", "Reconciles that found the hosts data unchanged.");
@@ -119,7 +121,7 @@ export class SidecarMetrics {
   render(): string {
     const all: Metric[] = [
       this.namesServed, this.recordsServed, this.nodeIpsServed, this.ignored, this.heldNames, this.lastSync,
-      this.watchUp, this.watchRestarts, this.reconciles, this.writes, this.writesSkipped, this.writeErrors, this.writeSeconds,
+      this.watchUp, this.watchRestarts, this.listPages, this.relists, this.reconciles, this.writes, this.writesSkipped, this.writeErrors, this.writeSeconds,
     ];
     return all.flatMap((m) => m.render()).join("\n") + "\n";
   }

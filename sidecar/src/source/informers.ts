@@ -8,7 +8,7 @@
  * backoff, named by /readyz, and picked up as soon as the CRDs appear, without a restart.
  */
 import type { WatchSource } from "../watch";
-import { Reflector, type ReflectorOptions } from "./reflector";
+import { Reflector, type ReflectorObserver, type ReflectorOptions } from "./reflector";
 import type { SourceStore } from "./store";
 import type { KubeTransport } from "./transport";
 
@@ -21,8 +21,8 @@ export interface KubeWatchOptions {
   readonly reflector?: Partial<Pick<ReflectorOptions, "pageSize" | "watchTimeoutSeconds" | "watchGraceMs" | "requestTimeoutMs">>;
 }
 
-export function createKubeWatches(transport: KubeTransport, store: SourceStore, opts: KubeWatchOptions): WatchSource[] {
-  const make = (kind: ReflectorOptions["kind"], path: string) => new Reflector({ kind, path, ...(opts.reflector ?? {}) }, transport, store);
+export function createKubeWatches(transport: KubeTransport, store: SourceStore, opts: KubeWatchOptions, observer?: ReflectorObserver): WatchSource[] {
+  const make = (kind: ReflectorOptions["kind"], path: string) => new Reflector({ kind, path, ...(opts.reflector ?? {}) }, transport, store, observer);
   const watches: WatchSource[] = [make("Ingress", "/apis/networking.k8s.io/v1/ingresses"), make("Node", "/api/v1/nodes")];
   if (opts.enableServices) watches.push(make("Service", "/api/v1/services"));
   if (opts.enableHttpRoutes) {

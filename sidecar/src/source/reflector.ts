@@ -34,6 +34,12 @@ export interface ReflectorTarget {
   remove(kind: WatchedKind, obj: unknown): void;
 }
 
+/** Told about paging and relists (the sidecar counts them in /metrics). */
+export interface ReflectorObserver {
+  listPage(kind: WatchedKind): void;
+  relistAfterGone(kind: WatchedKind): void;
+}
+
 export interface ReflectorOptions {
   readonly kind: WatchedKind;
   /** Collection path, e.g. /apis/networking.k8s.io/v1/ingresses. */
@@ -86,6 +92,7 @@ export class Reflector implements WatchSource {
     private readonly opts: ReflectorOptions,
     private readonly transport: KubeTransport,
     private readonly target: ReflectorTarget,
+    private readonly observer?: ReflectorObserver,
     private readonly now: () => number = Date.now,
   ) {
     this.name = opts.kind;
@@ -138,6 +145,8 @@ export class Reflector implements WatchSource {
       return await this.openWatch(signal);
     } catch (err) {
       if (!(err instanceof Gone)) throw err;
+      this.counts.gone++;
+      this.observer?.relistAfterGone(this.opts.kind);
       await this.list(signal);
       return this.openWatch(signal);
     }
@@ -152,6 +161,7 @@ export class Reflector implements WatchSource {
         if (signal.aborted) return;
         if (gone) {
           this.counts.gone++;
+          this.observer?.relistAfterGone(this.opts.kind);
           this.resourceVersion = undefined;
         }
         res = await this.sync(signal);
@@ -185,6 +195,7 @@ export class Reflector implements WatchSource {
       if (res.statusCode !== 200) throw await apiErrorOf(res, `list ${this.opts.path}`);
       const page = await this.readJson(res, `list ${this.opts.path}`);
       this.counts.listPages++;
+      this.observer?.listPage(this.opts.kind);
       this.touch();
       const items = isObj(page) && Array.isArray(page.items) ? page.items : [];
       for (const item of items) this.apply(item, seen);

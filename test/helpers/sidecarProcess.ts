@@ -1,0 +1,84 @@
+/**
+ * The sidecar as it runs in its image: the esbuild bundle (scripts/build-sidecar.ts) under plain
+ * node with the image's own node flags (read from sidecar/Dockerfile's ENTRYPOINT), as a child
+ * process. For memory and latency figures that must not include tsx or the test process.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildSidecar } from "../../scripts/build-sidecar";
+import { sidecarNodeFlags } from "../../bench/rss";
+import { freePort } from "./ports";
+
+export interface SidecarProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly child: ChildProcess;
+  output(): string;
+  /** VmRSS and VmHWM (peak) in MiB, from /proc. */
+  memory(): { rssMiB: number; peakMiB: number };
+  get(path: string): Promise<{ status: number; body: string }>;
+  /** Resolves once /readyz is 200; returns the ms since the process started. */
+  waitReady(timeoutMs: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+let bundlePromise: Promise<string> | undefined;
+
+/** Builds the bundle once per process, in a temp directory. */
+export function sidecarBundle(): Promise<string> {
+  bundlePromise ??= buildSidecar(join(mkdtempSync(join(tmpdir(), "cdns-sidecar-bundle-")), "main.cjs"));
+  return bundlePromise;
+}
+
+export async function startSidecarProcess(opts: { kubeconfigYaml: string; args: readonly string[] }): Promise<SidecarProcess> {
+  const bundle = await sidecarBundle();
+  const dir = mkdtempSync(join(tmpdir(), "cdns-sidecar-proc-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(kubeconfig, opts.kubeconfigYaml, { mode: 0o600 });
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [...sidecarNodeFlags(), bundle, `--kubeconfig=${kubeconfig}`, `--http-port=${port}`, ...opts.args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => (out = (out + String(d)).slice(-200_000)));
+  child.stderr?.on("data", (d) => (out = (out + String(d)).slice(-200_000)));
+  const gone = new Promise<void>((r) => child.once("exit", () => r()));
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, body: await res.text() };
+  };
+  return {
+    pid: child.pid as number,
+    port,
+    child,
+    output: () => out,
+    memory() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+      return { rssMiB: kb("VmRSS") / 1024, peakMiB: kb("VmHWM") / 1024 };
+    },
+    get,
+    async waitReady(timeoutMs) {
+      while (performance.now() - started < timeoutMs) {
+        if (child.exitCode !== null) throw new Error(`sidecar exited ${child.exitCode}:\n${out.slice(-3000)}`);
+        try {
+          if ((await get("/readyz")).status === 200) return performance.now() - started;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`sidecar not ready within ${timeoutMs} ms:\n${out.slice(-3000)}`);
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await gone;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
