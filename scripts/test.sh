@@ -15,6 +15,12 @@ for a in "$@"; do
   esac
 done
 [ "$install" -eq 1 ] && bash scripts/install-deps.sh
+if [ "$install" -eq 1 ]; then
+  # The rig's binaries (etcd, Kubernetes, kwok, the Pulumi CLI and kubernetes plugin, CoreDNS):
+  # built from the Go module proxy the first time (~40 min on 2 cores), cached after that.
+  echo "test: rig binaries"
+  npx --no-install tsx rig/cli.ts build
+fi
 
 echo "test: tsc --noEmit"
 npx --no-install tsc --noEmit -p .

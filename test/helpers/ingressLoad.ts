@@ -12,7 +12,10 @@ import { rng } from "./rng";
 
 export interface IngressLoadOptions {
   readonly zone: string;
+  /** Ingresses 0..count-1 exist afterwards. */
   readonly count: number;
+  /** Create only from this index on (the ones before exist already). @default 0 */
+  readonly startAt?: number;
   /** Namespaces to spread the objects over. @default 20 */
   readonly namespaces?: number;
   /** Status IPs of Ingress i. @default none (empty status) */
@@ -122,7 +125,8 @@ export async function loadIngresses(cluster: RigCluster, opts: IngressLoadOption
       const r = await cluster.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespaceOf(n, namespaces) } });
       if (r.status !== 201 && r.status !== 409) throw new Error(`namespace: ${r.status} ${r.body}`);
     }
-    const ids = Array.from({ length: opts.count }, (_, i) => i);
+    const from = opts.startAt ?? 0;
+    const ids = Array.from({ length: opts.count - from }, (_, k) => from + k);
     await pool(ids, opts.concurrency ?? 16, async (i) => {
       const ns = namespaceOf(i, namespaces);
       await call("POST", `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses?fieldManager=helm`, realisticIngress(i, opts.zone, namespaces, opts.seed ?? 1));
@@ -143,5 +147,5 @@ export async function loadIngresses(cluster: RigCluster, opts: IngressLoadOption
     const r = await cluster.call("GET", `/apis/networking.k8s.io/v1/namespaces/${namespaceOf(i, namespaces)}/ingresses/${ingressName(i)}`);
     bytes += Buffer.byteLength(r.body);
   }
-  return { created: opts.count, seconds, meanStoredBytes: bytes / sample };
+  return { created: opts.count - (opts.startAt ?? 0), seconds, meanStoredBytes: bytes / sample };
 }
