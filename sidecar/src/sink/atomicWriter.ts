@@ -16,6 +16,13 @@
  *   changed file costs (records in it) x (records it holds), so a change
  *   rewrites, and dnsmasq re-reads, only the shards it touched. Each file is
  *   replaced with the pattern above; a hostname never moves between files.
+ * - With a barrier (dnsBarrier.ts) the files are renamed one at a time, each
+ *   after dnsmasq has re-read the one before. dnsmasq handles every queued
+ *   inotify event in one call and answers no query meanwhile (inotify_check()
+ *   in its src/inotify.c), so unpaced, a node flip that touches every shard
+ *   blocks it for the re-read of all of them; paced, the longest pause is one
+ *   shard's re-read. A name's records all live in one file, so each answer
+ *   is the name's old set or its new one, never a mix.
  * - SIGHUP is an optional safety net (it clears dnsmasq's cache and re-reads
  *   every hosts file); it needs the pid, so it only runs when a pid file is
  *   configured, and a missing or stale pid is logged, never fatal: inotify
@@ -25,6 +32,7 @@ import * as nodeFs from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_HOSTS_DIR, DEFAULT_HOSTS_FILE } from "../../../lib/config/defaults";
 import type { HostsData } from "../model";
+import type { DnsmasqBarrier } from "./dnsBarrier";
 import { HostsDataError, renderHostsFile } from "./renderHosts";
 import {
   DEFAULT_HOSTS_SHARDS,
@@ -53,6 +61,10 @@ export interface WriteResult {
   readonly renderMs: number;
   /** Milliseconds on the filesystem and signal: compare, then (when changed) write, fsync, rename, SIGHUP. */
   readonly writeMs: number;
+  /** Milliseconds spent waiting for dnsmasq to apply each file (the barrier); 0 without one. */
+  readonly appliedMs: number;
+  /** True when a barrier confirmed every replaced or removed file: dnsmasq serves this data now. */
+  readonly paced: boolean;
   /** Milliseconds for the whole call, including waiting for an earlier write. */
   readonly totalMs: number;
   /** True when SIGHUP was delivered to dnsmasq. */
@@ -109,6 +121,16 @@ export interface AtomicHostsWriterOptions {
   readonly now?: () => number;
   /** Renders one file's share of the data. @default renderHostsFile */
   readonly render?: (data: HostsData) => string;
+  /**
+   * Awaited after each file replaced or removed, before the next one:
+   * resolves once dnsmasq has re-read it (createDnsBarrier() in dnsBarrier.ts).
+   * With it a change that touches every file costs dnsmasq one file's re-read
+   * at a time, answering queries in between; without it dnsmasq re-reads all
+   * changed files in one go and answers nothing meanwhile. A barrier that
+   * fails is logged and the rest of that write goes unpaced.
+   * @default undefined (no pacing)
+   */
+  readonly barrier?: DnsmasqBarrier;
 }
 
 export const nodeWriterFs: WriterFs = {
@@ -140,6 +162,7 @@ export class AtomicHostsWriter implements HostsSink {
   private readonly render: (data: HostsData) => string;
   private readonly mode: number;
   private readonly pidFile: string | undefined;
+  private readonly barrier: DnsmasqBarrier | undefined;
   private tempSeq = 0;
   private sweptStaleTemps = false;
   /** Content of each of our files as it is on disk; undefined until the directory was read once. */
@@ -167,6 +190,7 @@ export class AtomicHostsWriter implements HostsSink {
     this.render = opts.render ?? renderHostsFile;
     this.mode = opts.mode ?? 0o644;
     this.pidFile = opts.pidFile;
+    this.barrier = opts.barrier;
   }
 
   write(data: HostsData): Promise<WriteResult> {
@@ -182,27 +206,50 @@ export class AtomicHostsWriter implements HostsSink {
     const parts = partitionHostsData(data, this.fileName, this.shards);
     const rendered = this.renderChanged(parts);
     const t1 = this.now();
+    const written: string[] = [];
+    const removed: string[] = [];
+    let prepared: Array<{ name: string; content: string; temp: string }> = [];
+    let appliedMs = 0;
     try {
       if (!this.sweptStaleTemps) await this.sweepStaleTemps();
       const onDisk = this.onDisk ?? (this.onDisk = await this.readOurFiles());
-      const written: string[] = [];
-      const removed: string[] = [];
       // Files another K wrote hold names in other files than ours would: remove
       // them all before writing, never after (see shards.ts on dnsmasq's
       // cross-file duplicate dropping). Otherwise only files no part needs.
       const foreign = [...onDisk].some(([, content]) => shardsOfContent(content) !== this.shards);
-      for (const name of [...onDisk.keys()]) {
-        if (foreign || !parts.has(name)) {
-          await this.remove(name);
-          onDisk.delete(name);
-          removed.push(name);
-        }
-      }
+      const toRemove = [...onDisk.keys()].filter((name) => foreign || !parts.has(name));
+      // Every temp file written and synced before the first rename, so with a
+      // barrier the renames are only as far apart as dnsmasq's re-reads.
       for (const [name, content] of rendered) {
         if (onDisk.get(name) === content) continue;
-        await this.replace(name, content);
+        prepared.push({ name, content, temp: await this.prepare(name, content) });
+      }
+      let paced = this.barrier !== undefined;
+      const applied = async (): Promise<void> => {
+        if (!paced || this.barrier === undefined) return;
+        const b0 = this.now();
+        try {
+          await this.barrier();
+        } catch (err) {
+          // The files are right on disk and dnsmasq reads them anyway: only the pacing is lost.
+          paced = false;
+          this.log("warn", "dnsmasq did not confirm a hosts file re-read; writing the rest without pacing", { error: String(err) });
+        }
+        appliedMs += this.now() - b0;
+      };
+      for (const name of toRemove) {
+        await this.remove(name);
+        onDisk.delete(name);
+        removed.push(name);
+        await applied();
+      }
+      while (prepared.length > 0) {
+        const { name, content, temp } = prepared[0] as { name: string; content: string; temp: string };
+        await this.fs.rename(temp, join(this.dir, name));
+        prepared = prepared.slice(1);
         onDisk.set(name, content);
         written.push(name);
+        await applied();
       }
       if (written.length > 0 || removed.length > 0) await this.syncDir();
       this.lastParts = parts;
@@ -211,8 +258,12 @@ export class AtomicHostsWriter implements HostsSink {
       const changed = written.length > 0 || removed.length > 0;
       const signalled = changed ? await this.signal() : false;
       const end = this.now();
-      return { changed, path: this.path, written, removed, bytes, renderMs: t1 - t0, writeMs: end - t1, totalMs: end - start, signalled };
+      return {
+        changed, path: this.path, written, removed, bytes, renderMs: t1 - t0, writeMs: end - t1 - appliedMs, appliedMs,
+        paced: paced && changed, totalMs: end - start, signalled,
+      };
     } catch (err) {
+      for (const { temp } of prepared) await this.fs.unlink(temp).catch((e: unknown) => this.log("error", "could not remove temp file", { temp, error: String(e) }));
       // What is on disk is still tracked file by file; forget the parts so the
       // next write renders and compares everything again.
       this.lastParts = new Map();
@@ -280,7 +331,8 @@ export class AtomicHostsWriter implements HostsSink {
     }
   }
 
-  private async replace(name: string, content: string): Promise<void> {
+  /** Writes and syncs a dot-named temp file beside `name` (dnsmasq ignores dotfiles); returns its path. */
+  private async prepare(name: string, content: string): Promise<string> {
     const temp = join(this.dir, `.${name}.${process.pid}.${++this.tempSeq}.tmp`);
     let created = false;
     try {
@@ -292,8 +344,7 @@ export class AtomicHostsWriter implements HostsSink {
       } finally {
         await fh.close();
       }
-      await this.fs.rename(temp, join(this.dir, name));
-      created = false;
+      return temp;
     } catch (err) {
       if (created) await this.fs.unlink(temp).catch((e: unknown) => this.log("error", "could not remove temp file", { temp, error: String(e) }));
       throw err;

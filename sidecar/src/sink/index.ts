@@ -23,3 +23,4 @@ export {
   type WriterFileHandle,
   type WriterFs,
 } from "./atomicWriter";
+export { createDnsBarrier, DEFAULT_BARRIER_TIMEOUT_MS, type DnsBarrierOptions, type DnsmasqBarrier } from "./dnsBarrier";
