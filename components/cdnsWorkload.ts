@@ -1,6 +1,10 @@
 /**
- * The cDNS workload on the cluster: the objects of the cdk8s chart (lib/chart/cdnsChart.ts)
- * applied through one `k8s.yaml.v2.ConfigGroup`.
+ * The cDNS workload on the cluster: the objects of the cdk8s chart (lib/chart/cdnsChart.ts),
+ * applied as one ConfigGroup for what the pods share (namespace, RBAC, ConfigMap, PriorityClass)
+ * and one ConfigGroup per cDNS Deployment, chained: Deployment i+1 is updated only after
+ * Deployment i is ready again (the engine awaits each Deployment's rollout). A change that rolls
+ * the pods (a new image, a new config hash) therefore takes one name server down at a time,
+ * never all of them. (One ConfigGroup for everything would apply both Deployments at once.)
  *
  * The images are Inputs (SidecarImage and DnsmasqImage build them), so the chart is synthesized inside
  * `.apply` and handed to the ConfigGroup as `objs`. The Kubernetes provider comes in through
@@ -35,9 +39,12 @@ export class CdnsWorkload extends pulumi.ComponentResource {
   readonly deploymentNames: readonly string[];
   /** sha256 of dnsmasq.conf and the sidecar flags, as annotated on the pod templates. */
   readonly configHash: pulumi.Output<string>;
-  /** The objects handed to the ConfigGroup. */
+  /** Every object of the chart, as synthesized. */
   readonly manifests: pulumi.Output<Record<string, unknown>[]>;
-  readonly configGroup: k8s.yaml.v2.ConfigGroup;
+  /** The objects the pods share. */
+  readonly shared: k8s.yaml.v2.ConfigGroup;
+  /** One per Deployment, in node order; each depends on the one before. */
+  readonly deployments: readonly k8s.yaml.v2.ConfigGroup[];
 
   constructor(name: string, args: CdnsWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     const dnsmasqImage = args.dnsmasqImage ?? args.chart.dnsmasqImage;
@@ -52,11 +59,20 @@ export class CdnsWorkload extends pulumi.ComponentResource {
     this.manifests = synthesized.apply((s) => s.objs);
     this.configHash = synthesized.apply((s) => s.configHash);
 
-    this.configGroup = new k8s.yaml.v2.ConfigGroup(
-      `${name}-manifests`,
-      { objs: this.manifests, skipAwait: args.skipAwait ?? false },
-      { parent: this },
-    );
+    const skipAwait = args.skipAwait ?? false;
+    const isDeployment = (o: Record<string, unknown>) => o.kind === "Deployment";
+    const nameOf = (o: Record<string, unknown>) => (o.metadata as { name?: string } | undefined)?.name;
+    this.shared = new k8s.yaml.v2.ConfigGroup(`${name}-shared`, { objs: this.manifests.apply((objs) => objs.filter((o) => !isDeployment(o))), skipAwait }, { parent: this });
+    const deployments: k8s.yaml.v2.ConfigGroup[] = [];
+    for (const dname of this.deploymentNames) {
+      const previous = deployments[deployments.length - 1];
+      deployments.push(new k8s.yaml.v2.ConfigGroup(
+        `${name}-${dname}`,
+        { objs: this.manifests.apply((objs) => objs.filter((o) => isDeployment(o) && nameOf(o) === dname)), skipAwait },
+        { parent: this, dependsOn: previous === undefined ? [this.shared] : [this.shared, previous] },
+      ));
+    }
+    this.deployments = deployments;
 
     this.registerOutputs({
       namespace: this.namespace,

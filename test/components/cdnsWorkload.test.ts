@@ -15,7 +15,7 @@ const DNSMASQ_IMAGE = `registry.example.com/platform/cdns-dnsmasq:1.0.0@sha256:$
 /** Synthesized objects are untyped JSON; `any` lets the test walk them. */
 type Obj = any;
 
-test("CdnsWorkload: one ConfigGroup whose objs are the chart, with the digest-pinned sidecar image", async () => {
+test("CdnsWorkload: a shared ConfigGroup plus one per Deployment, together exactly the chart, with the pinned images", async () => {
   const provider = new k8s.Provider("k8s", { kubeconfig: "not-used-under-mocks" });
   // The image arrives as an Output, as it does from SidecarImage.
   const sidecarImage = pulumi.output(new Promise<string>((r) => setTimeout(() => r(IMAGE), 5)));
@@ -28,15 +28,24 @@ test("CdnsWorkload: one ConfigGroup whose objs are the chart, with the digest-pi
     { providers: [provider] },
   );
   const objs = (await promiseOf(workload.manifests)) as Obj[];
-  const urn = await promiseOf(workload.configGroup.urn);
-  const group: RecordedResource = mocks.one("kubernetes:yaml/v2:ConfigGroup");
-  assert.equal(group.name, "cdns-manifests");
-  assert.equal(group.inputs["skipAwait"], false);
-  assert.match(group.provider ?? "", /::pulumi:providers:kubernetes::k8s::/, "the provider from opts reaches the ConfigGroup");
-  assert.match(urn, /rancher-cdns:k8s:CdnsWorkload\$kubernetes:yaml\/v2:ConfigGroup::cdns-manifests$/, "child of the component");
+  const urn = await promiseOf(workload.shared.urn);
+  for (const d of workload.deployments) await promiseOf(d.urn);
+  const groups = mocks.ofType("kubernetes:yaml/v2:ConfigGroup").filter((g) => g.name.startsWith("cdns-"));
+  assert.deepEqual(groups.map((g) => g.name).sort(), ["cdns-cdns-0", "cdns-cdns-1", "cdns-shared"]);
+  for (const g of groups) {
+    assert.equal(g.inputs["skipAwait"], false, "the engine awaits each Deployment before the next one");
+    assert.match(g.provider ?? "", /::pulumi:providers:kubernetes::k8s::/, "the provider from opts reaches every ConfigGroup");
+  }
+  assert.match(urn, /rancher-cdns:k8s:CdnsWorkload\$kubernetes:yaml\/v2:ConfigGroup::cdns-shared$/, "child of the component");
 
-  const sent = group.inputs["objs"] as Obj[];
-  assert.deepEqual(sent, objs, "the engine receives exactly the synthesized objects");
+  const byName = (n: string) => (groups.find((g) => g.name === n) as RecordedResource).inputs["objs"] as Obj[];
+  const shared = byName("cdns-shared");
+  assert.ok(shared.every((o) => o.kind !== "Deployment"));
+  assert.deepEqual(byName("cdns-cdns-0").map((o) => `${o.kind}/${o.metadata.name}`), ["Deployment/cdns-0"]);
+  assert.deepEqual(byName("cdns-cdns-1").map((o) => `${o.kind}/${o.metadata.name}`), ["Deployment/cdns-1"]);
+  const sent = [...shared, ...byName("cdns-cdns-0"), ...byName("cdns-cdns-1")];
+  const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+  assert.deepEqual(sent.map(key).sort(), objs.map(key).sort(), "the engine receives exactly the synthesized objects, each once");
   const deployments = sent.filter((o) => o.kind === "Deployment");
   assert.deepEqual(deployments.map((d) => d.metadata.name), ["cdns-0", "cdns-1"]);
   for (const d of deployments) {
@@ -65,13 +74,16 @@ test("CdnsWorkload: namespace and skipAwait come from args; a single `provider` 
     },
     { provider },
   );
-  await promiseOf(workload.configGroup.urn);
-  const group = mocks.ofType("kubernetes:yaml/v2:ConfigGroup").find((r) => r.name === "other-manifests");
-  assert.ok(group !== undefined);
-  assert.equal(group.inputs["skipAwait"], true);
-  assert.match(group.provider ?? "", /::pulumi:providers:kubernetes::k8s-single::/);
+  await promiseOf(workload.shared.urn);
+  for (const d of workload.deployments) await promiseOf(d.urn);
+  const groups = mocks.ofType("kubernetes:yaml/v2:ConfigGroup").filter((r) => r.name.startsWith("other-"));
+  assert.deepEqual(groups.map((g) => g.name).sort(), ["other-cdns-0", "other-shared"]);
+  for (const g of groups) {
+    assert.equal(g.inputs["skipAwait"], true);
+    assert.match(g.provider ?? "", /::pulumi:providers:kubernetes::k8s-single::/);
+  }
   assert.equal(workload.namespace, "dns");
-  const sent = group.inputs["objs"] as Obj[];
+  const sent = groups.flatMap((g) => g.inputs["objs"] as Obj[]);
   assert.ok(sent.filter((o) => o.kind === "Deployment").every((d) => d.metadata.namespace === "dns"));
   assert.deepEqual(sent.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name), ["dns"]);
 });
