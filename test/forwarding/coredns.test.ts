@@ -1,4 +1,4 @@
-// No CoreDNS binary here: the Corefile blocks are checked for structure and every directive.
+// The Corefile blocks checked for structure and every directive (corednsServer.test.ts runs them on a real CoreDNS).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { COREDNS_CACHE_SECONDS, renderCorednsForward } from "../../lib/render/forwarding";
