@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need, and nothing twice: Debian packages for the
-# real DNS servers and load balancer the tests run on loopback, then npm packages.
+# real DNS servers and load balancer the tests run on loopback, npm packages, then
+# podman for the runtime tests.
 # Safe to run again; a second run only checks.
 #   --npm-only   only the npm packages (for `npm run synth`, which needs no servers)
 set -euo pipefail
@@ -54,3 +55,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 else
   echo "install-deps: npm packages present"
 fi
+
+# podman and what it needs (test/runtime runs the real images), configured with its state in
+# ~/.cache/rancher-cdns/podman; a no-op when present. The images themselves are built on first
+# use by rig/images.ts (cached by content).
+[ "$npm_only" -eq 1 ] || npx --no-install tsx rig/images.ts install

@@ -1,7 +1,7 @@
 /**
  * images/dnsmasq: probe.sh run for real (under /bin/sh, dash on Debian) against
- * a loopback dnsmasq; check-version.sh run for real; the Dockerfile checked as
- * text (no Docker engine here).
+ * a loopback dnsmasq; check-version.sh run for real; the Dockerfile's promises
+ * checked as text here (test/runtime builds and runs the image itself with podman).
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -109,13 +109,13 @@ test("Dockerfile: pinned base, dnsmasq and dig installed, version floor enforced
   assert.match(body, /CMD \["--conf-file=\/etc\/cdns\/dnsmasq\.conf"\]/);
   assert.match(body, /EXPOSE 53\/udp 53\/tcp/);
 
-  // The image runs dnsmasq as root only because the conf says `user=root` (it
-  // must bind :53 with CAP_NET_BIND_SERVICE alone); if the conf ever drops that,
-  // the image should drop root too.
+  // The image runs dnsmasq as root only because the conf says `user=root` and
+  // `group=` (it must bind :53 with CAP_NET_BIND_SERVICE alone and never switch
+  // ids); if the conf ever drops that, the image should drop root too.
   const user = lines.filter((l) => /^USER\s/.test(l)).map((l) => l.split(/\s+/)[1]);
   assert.equal(user.length, 1, "the image must declare its user explicitly");
-  const conf = renderDnsmasqConf({ zones: [Z0], ttlSeconds: 5 });
-  assert.equal(["0", "0:0", "root"].includes(user[0] as string), conf.split("\n").includes("user=root"));
+  const conf = renderDnsmasqConf({ zones: [Z0], ttlSeconds: 5 }).split("\n");
+  assert.equal(["0", "0:0", "root"].includes(user[0] as string), conf.includes("user=root") && conf.includes("group="));
   assert.equal(HEALTH_ADDRESS, "127.0.0.1", "probe.sh's default CDNS_PROBE_EXPECT mirrors HEALTH_ADDRESS");
   assert.match(readFileSync(PROBE, "utf8"), /CDNS_PROBE_EXPECT:-127\.0\.0\.1/);
 });
