@@ -87,13 +87,13 @@ export function poolLabelTaintProblems(clusterProps: unknown): string[] {
     for (const effect of ["NoSchedule", "NoExecute"]) {
       const has = list(p["taints"]).some((t) => {
         const taint = obj(t);
-        // The provider defaults a taint's effect to NoExecute (FACTS.md).
+        // The rancher2 provider defaults a taint's effect to NoExecute (its schema: "Default: NoExecute").
         const e = taint["effect"] ?? "NoExecute";
         return taint["key"] === CDNS_PURPOSE_KEY && taint["value"] === CDNS_PURPOSE_VALUE && e === effect;
       });
       if (!has) problems.push(`cDNS machine pool "${name}" lacks taint ${CDNS_PURPOSE_KEY}=${CDNS_PURPOSE_VALUE}:${effect}`);
     }
-    // One static IP: a surge machine would boot beside the old one with the same address (FACTS.md).
+    // One static IP: a surge machine would boot beside the old one with the same address.
     const maxSurge = obj(p["rollingUpdate"])["maxSurge"];
     if (maxSurge !== "0" && maxSurge !== 0) {
       problems.push(`cDNS machine pool "${name}" has rollingUpdate.maxSurge ${JSON.stringify(maxSurge ?? "unset")}; it must be 0 (a replacement must not boot beside the old node with the same IP)`);
@@ -158,13 +158,21 @@ export function cdnsHostPortProblems(deployment: unknown): string[] {
   return ["UDP", "TCP"].filter((proto) => !published.has(proto)).map((proto) => `${nameOf(d)}: no container publishes hostPort ${DEFAULT_DNS_PORT}/${proto}`);
 }
 
-/** Every (non-init) container needs a livenessProbe: a hung process must be restarted. */
+/**
+ * Every long-running container needs a livenessProbe: a hung process must be restarted. That is
+ * each of `containers`, and each native sidecar (an init container with `restartPolicy: Always`,
+ * Kubernetes >= 1.29: the cDNS pod's sidecar is one). Plain init containers run to completion
+ * and cannot have a liveness probe.
+ */
 export function livenessProbeProblems(workload: unknown): string[] {
   const w = obj(workload);
-  return list(podSpec(w)["containers"])
-    .map(obj)
-    .filter((c) => c["livenessProbe"] === undefined || c["livenessProbe"] === null)
+  const spec = podSpec(w);
+  const missing = (c: Json) => c["livenessProbe"] === undefined || c["livenessProbe"] === null;
+  const containers = list(spec["containers"]).map(obj).filter(missing)
     .map((c) => `${nameOf(w)}: container "${String(c["name"])}" has no livenessProbe`);
+  const sidecars = list(spec["initContainers"]).map(obj).filter((c) => c["restartPolicy"] === "Always").filter(missing)
+    .map((c) => `${nameOf(w)}: native sidecar "${String(c["name"])}" has no livenessProbe`);
+  return [...containers, ...sidecars];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +281,7 @@ export const cdnsDeploymentHostPort53: ResourceValidationPolicy = {
 
 export const containersHaveLivenessProbe: ResourceValidationPolicy = {
   name: "containers-have-liveness-probe",
-  description: "Every container of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod must have a livenessProbe.",
+  description: "Every container and native sidecar of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod must have a livenessProbe.",
   enforcementLevel: "mandatory",
   validateResource: kubernetesPolicy(Object.values(WORKLOAD_TYPES), livenessProbeProblems),
 };

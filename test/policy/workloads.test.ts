@@ -86,13 +86,23 @@ test("cdns-deployment-host-port-53: UDP and TCP both required", async () => {
   assert.deepEqual(await analyze([cdnsDeploymentHostPort53], DEPLOYMENT_TYPE, webDeployment()), [], "not a cDNS Deployment");
 });
 
-test("containers-have-liveness-probe: any workload kind, any container", async () => {
+test("containers-have-liveness-probe: any workload kind, any container, native sidecars too", async () => {
   assert.deepEqual(await analyze([containersHaveLivenessProbe], DEPLOYMENT_TYPE, webDeployment()), []);
+  assert.deepEqual(await analyze([containersHaveLivenessProbe], DEPLOYMENT_TYPE, cdnsDeployment()), [], "the chart's pod as it is");
   const d = cdnsDeployment();
-  delete d.spec.template.spec.containers[1].livenessProbe;
+  // The chart runs the sidecar as a native sidecar: an init container with restartPolicy Always.
+  const sidecar = d.spec.template.spec.initContainers.find((c: Obj) => c.name === "sidecar");
+  assert.equal(sidecar.restartPolicy, "Always");
+  delete sidecar.livenessProbe;
+  delete d.spec.template.spec.containers[0].livenessProbe;
   assert.deepEqual((await analyze([containersHaveLivenessProbe], DEPLOYMENT_TYPE, d)).map((x) => x.message), [
-    'Deployment cdns-0: container "sidecar" has no livenessProbe',
+    'Deployment cdns-0: container "dnsmasq" has no livenessProbe',
+    'Deployment cdns-0: native sidecar "sidecar" has no livenessProbe',
   ]);
+  // A plain init container runs to completion: no liveness probe needed (nor allowed).
+  const withInit = webDeployment();
+  withInit.spec.template.spec.initContainers = [{ name: "migrate", image: "busybox" }];
+  assert.deepEqual(await analyze([containersHaveLivenessProbe], DEPLOYMENT_TYPE, withInit), []);
   const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "busybox" }] } };
   assert.deepEqual((await analyze([containersHaveLivenessProbe], "kubernetes:core/v1:Pod", pod)).map((x) => x.message), [
     'Pod p: container "c" has no livenessProbe',
