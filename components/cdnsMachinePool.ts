@@ -2,7 +2,7 @@
  * CdnsMachinePool: the Rancher machine config of one cDNS node and the
  * machine-pool entry that RancherCluster puts into `ClusterV2.rkeConfig`.
  *
- * A pool is an entry of ClusterV2, not a resource of its own (FACTS.md), so this
+ * A pool is an entry of ClusterV2, not a resource of its own (rancher2 13.x), so this
  * component creates the `MachineConfigV2` (the VM: template clone, size,
  * placement, cloud-init with the static address) and exposes the pool entry as
  * a plain input object. The pool is what makes the node a cDNS node:
@@ -16,17 +16,22 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as rancher2 from "@pulumi/rancher2";
-import type { CdnsNodeConfig, StaticNetworkConfig, VmSize, VsphereConfig } from "../lib/config/types";
+import type { StaticNetworkConfig, VmSize } from "../lib/config/types";
 import {
-  CDNS_INDEX_LABEL,
-  CDNS_PURPOSE_KEY,
-  CDNS_PURPOSE_VALUE,
   DEFAULT_CDNS_LABELS,
   DEFAULT_CDNS_UNHEALTHY_NODE_TIMEOUT_SECONDS,
   DEFAULT_CDNS_VM,
-  DEFAULT_VSPHERE_CFGPARAMS,
 } from "../lib/config/defaults";
-import { renderCdnsCloudConfig } from "../lib/render/cloudConfig";
+import { CDNS_NODE_TAINTS, cdnsNodeLabels } from "../lib/stack/derive";
+import {
+  cdnsVsphereMachineConfig,
+  machineConfigFingerprint,
+  type MachinePlacement,
+  type VsphereMachineConfig,
+} from "../lib/stack/machineConfig";
+
+// Moved to lib/stack/machineConfig.ts (pure, shared with the replacement guard); re-exported for importers.
+export { vsphereMachineConfig, type VsphereMachineConfig } from "../lib/stack/machineConfig";
 
 /** A cDNS pool always has exactly one machine: it owns one static IP. Not configurable. */
 export const CDNS_POOL_QUANTITY = 1;
@@ -34,45 +39,22 @@ export const CDNS_POOL_QUANTITY = 1;
 export const CDNS_ROLLING_UPDATE = { maxSurge: "0", maxUnavailable: "1" } as const;
 
 export type MachinePool = rancher2.types.input.ClusterV2RkeConfigMachinePool;
-export type VsphereMachineConfig = rancher2.types.input.MachineConfigV2VsphereConfig;
 
 /** Name of the cDNS pool at `index` inside the cluster. */
 export function cdnsPoolName(index: number): string {
   return `cdns-${index}`;
 }
 
-/**
- * The `vsphereConfig` of a machine config: a full clone of the template,
- * sized and placed per the stack config. Shared with RancherCluster's
- * control-plane and worker pools, which get no `cloudConfig` (they use DHCP).
- */
-export function vsphereMachineConfig(vsphere: VsphereConfig, vm: VmSize, cloudConfig?: string): VsphereMachineConfig {
-  return {
-    creationType: "template",
-    cloneFrom: vsphere.template,
-    // The driver takes every number as a string; memory and disk in MB.
-    cpuCount: String(vm.cpus),
-    memorySize: String(vm.memoryMb),
-    diskSize: String(vm.diskGb * 1024),
-    datacenter: vsphere.datacenter,
-    datastore: vsphere.datastore,
-    pool: vsphere.resourcePool,
-    folder: vsphere.folder,
-    networks: [...vsphere.networks],
-    vcenter: vsphere.server,
-    vcenterPort: String(vsphere.port),
-    cfgparams: [...DEFAULT_VSPHERE_CFGPARAMS],
-    ...(cloudConfig !== undefined ? { cloudConfig } : {}),
-  };
-}
-
 export interface CdnsMachinePoolArgs {
-  /** The node: its index (pool position among the cDNS pools), static IP and hostname (`config.cdns.nodes[i]`). */
-  readonly node: CdnsNodeConfig;
+  /** The node: its index (position among the cDNS pools, 0 = primary) and static IPv4 address. */
+  readonly node: { readonly index: number; readonly ip: string };
   /** Prefix, gateway, resolvers and NIC of the static address (`config.cdns.network`). */
   readonly network: StaticNetworkConfig;
-  /** vCenter, placement and template to clone (`config.vsphere`). */
-  readonly vsphere: VsphereConfig;
+  /**
+   * vCenter, placement and template to clone (`config.vsphere`, or a node's overrides).
+   * `folder` is relative to the datacenter's VM folder (lib/vsphere/paths.ts).
+   */
+  readonly vsphere: MachinePlacement;
   /** Cluster name; prefixes the machine config's generated name. */
   readonly clusterName: string;
   /** VM size. @default DEFAULT_CDNS_VM */
@@ -87,19 +69,33 @@ export interface CdnsMachinePoolArgs {
    * @default DEFAULT_CDNS_UNHEALTHY_NODE_TIMEOUT_SECONDS
    */
   readonly unhealthyNodeTimeoutSeconds?: number;
+  /**
+   * Cloud credential of this pool, for a ClusterV2 without a cluster-level
+   * `cloudCredentialSecretName`. @default undefined (the cluster's)
+   */
+  readonly cloudCredentialSecretName?: pulumi.Input<string>;
   /** Rancher provider for the MachineConfigV2. @default undefined (inherited from opts / the default provider) */
   readonly rancherProvider?: rancher2.Provider;
 }
 
+/**
+ * Usable on its own: put `machinePool` into your own `rancher2.ClusterV2`'s
+ * `rkeConfig.machinePools` (after your other pools, in index order) — see
+ * examples/own-cluster. RancherCluster does exactly that.
+ */
 export class CdnsMachinePool extends pulumi.ComponentResource {
   /** Position among the cDNS pools: 0 is the primary. */
   readonly index: number;
   /** The node's static IPv4 address. */
   readonly ip: string;
-  /** `node.hostname` from the config. Not applied to the VM: Rancher names the machine (`<cluster>-cdns-<i>-...`). */
-  readonly hostname: string;
   /** The cloud-init user data given to the VM (no secrets in it). */
   readonly cloudConfig: string;
+  /** The `vsphereConfig` sent to Rancher. */
+  readonly vsphereConfig: VsphereMachineConfig;
+  /** sha256 of `vsphereConfig`: a new value means Rancher replaces this node (lib/stack/replacement.ts). */
+  readonly fingerprint: string;
+  /** The machine config (the VM template Rancher's node driver uses for this pool). */
+  readonly machineConfig: rancher2.MachineConfigV2;
   /** Name Rancher gave the machine config. */
   readonly machineConfigName: pulumi.Output<string>;
   /** The `ClusterV2.rkeConfig.machinePools[]` entry for this node. */
@@ -114,19 +110,19 @@ export class CdnsMachinePool extends pulumi.ComponentResource {
 
     this.index = node.index;
     this.ip = node.ip;
-    this.hostname = node.hostname;
-    // No hostname: Rancher names the host after the machine and the node after the host (see renderCdnsCloudConfig).
-    this.cloudConfig = renderCdnsCloudConfig({ ip: node.ip, network: args.network });
+    this.vsphereConfig = cdnsVsphereMachineConfig({ ip: node.ip, network: args.network, vsphere: args.vsphere, vm });
+    this.cloudConfig = String(this.vsphereConfig.cloudConfig);
+    this.fingerprint = machineConfigFingerprint(this.vsphereConfig);
 
-    const machineConfig = new rancher2.MachineConfigV2(
+    this.machineConfig = new rancher2.MachineConfigV2(
       `${name}-machine-config`,
       {
         generateName: `${args.clusterName}-${cdnsPoolName(node.index)}`,
-        vsphereConfig: vsphereMachineConfig(args.vsphere, vm, this.cloudConfig),
+        vsphereConfig: this.vsphereConfig,
       },
       { parent: this, ...(args.rancherProvider !== undefined ? { provider: args.rancherProvider } : {}) },
     );
-    this.machineConfigName = machineConfig.name;
+    this.machineConfigName = this.machineConfig.name;
 
     this.machinePool = {
       name: cdnsPoolName(node.index),
@@ -134,22 +130,16 @@ export class CdnsMachinePool extends pulumi.ComponentResource {
       workerRole: true,
       controlPlaneRole: false,
       etcdRole: false,
-      machineLabels: {
-        ...userLabels,
-        [CDNS_PURPOSE_KEY]: CDNS_PURPOSE_VALUE,
-        [CDNS_INDEX_LABEL]: String(node.index),
-      },
-      taints: [
-        { key: CDNS_PURPOSE_KEY, value: CDNS_PURPOSE_VALUE, effect: "NoSchedule" },
-        { key: CDNS_PURPOSE_KEY, value: CDNS_PURPOSE_VALUE, effect: "NoExecute" },
-      ],
+      machineLabels: cdnsNodeLabels(userLabels, node.index),
+      taints: CDNS_NODE_TAINTS.map((t) => ({ ...t })),
       rollingUpdate: { ...CDNS_ROLLING_UPDATE },
       // A dead node cannot be drained; waiting for it would only delay the replacement.
       drainBeforeDelete: false,
       unhealthyNodeTimeoutSeconds,
-      machineConfig: { kind: machineConfig.kind, name: machineConfig.name },
+      machineConfig: { kind: this.machineConfig.kind, name: this.machineConfig.name },
+      ...(args.cloudCredentialSecretName !== undefined ? { cloudCredentialSecretName: args.cloudCredentialSecretName } : {}),
     };
 
-    this.registerOutputs({ index: this.index, ip: this.ip, hostname: this.hostname, machineConfigName: this.machineConfigName });
+    this.registerOutputs({ index: this.index, ip: this.ip, fingerprint: this.fingerprint, machineConfigName: this.machineConfigName });
   }
 }

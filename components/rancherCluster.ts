@@ -16,7 +16,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as rancher2 from "@pulumi/rancher2";
 import type { ClusterConfig, VsphereConfig } from "../lib/config/types";
-import { type CdnsMachinePool, type MachinePool, vsphereMachineConfig } from "./cdnsMachinePool";
+import { vsphereMachineConfig } from "../lib/stack/machineConfig";
+import { rkeClusterSettings } from "../lib/stack/rkeConfig";
+import type { CdnsMachinePool, MachinePool } from "./cdnsMachinePool";
 
 export const CONTROL_PLANE_POOL_NAME = "control-plane";
 export const WORKER_POOL_NAME = "workers";
@@ -33,7 +35,7 @@ export interface IndexedMachinePool {
  * Pool order: control plane, workers, then the cDNS pools by index.
  *
  * Why fixed: Rancher applies a pool's labels and taints by its position in the
- * list (FACTS.md, known issue). Were the cDNS pools first, adding one would
+ * list (a known issue of Rancher's machine pools). Were the cDNS pools first, adding one would
  * shift every later pool and move `purpose=cdns` taints onto workers. Appended
  * in index order, adding node N+1 only appends; the regular pools never move.
  * (Removing a node other than the last does shift the later cDNS pools:
@@ -54,8 +56,13 @@ export function orderMachinePools(
 }
 
 export interface RancherClusterArgs {
-  /** Name, RKE2 version and the control-plane and worker pool sizes (`config.cluster`). */
+  /** Name, RKE2 version, pool sizes, CNI, certificate names and registries (`config.cluster`). */
   readonly cluster: ClusterConfig;
+  /**
+   * Certificate names beyond `cluster.tlsSan`, e.g. the HAProxy address when it balances the
+   * API (clusterTlsSans() in lib/stack/derive.ts). @default []
+   */
+  readonly additionalTlsSan?: readonly string[];
   /** vCenter, placement and template (`config.vsphere`). */
   readonly vsphere: VsphereConfig;
   /** vCenter password (`secrets.vspherePassword`); stored in the cloud credential as a secret. */
@@ -128,11 +135,12 @@ export class RancherCluster extends pulumi.ComponentResource {
     const machinePools = orderMachinePools(controlPlane, workers, args.cdnsPools);
     this.poolNames = machinePools.map((p) => String(p.name));
 
+    const tlsSan = [...cluster.tlsSan, ...(args.additionalTlsSan ?? []).filter((s) => !cluster.tlsSan.includes(s))];
     const clusterV2 = new rancher2.ClusterV2(`${name}-cluster`, {
       name: cluster.name,
       kubernetesVersion: cluster.kubernetesVersion,
       cloudCredentialSecretName: credential.id,
-      rkeConfig: { machinePools },
+      rkeConfig: { machinePools, ...rkeClusterSettings(cluster, tlsSan) },
     }, rancherOpts);
     this.clusterId = clusterV2.clusterV1Id;
 

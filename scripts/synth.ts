@@ -18,7 +18,7 @@ import { renderCdnsCloudConfig } from "../lib/render/cloudConfig";
 import { renderForwarding } from "../lib/render/forwarding";
 import { haproxyCfgInputFromConfig, renderHaproxyCfg } from "../lib/render/haproxyCfg";
 import { renderHaproxyMetaData, renderHaproxyUserData } from "../lib/render/haproxyCloudInit";
-import { cdnsAddresses, forwardingInput, workloadChartProps } from "../lib/stack/derive";
+import { cdnsAddresses, cdnsMachineFingerprints, cdnsNodeCommands, forwardingInput, workloadChartProps } from "../lib/stack/derive";
 import { version } from "../package.json";
 
 const REPO_ROOT = resolve(__dirname, "..");
@@ -41,25 +41,30 @@ export function readStackFile(path: string): RawStackConfig {
 }
 
 /** Image the manifests name: the prebuilt one, or the tag a `pulumi up` would push (not digest-pinned: no build here). */
-function sidecarImageFor(config: StackConfig): string {
-  if (config.sidecar.image !== undefined) return config.sidecar.image;
+function imageFor(config: StackConfig, which: "sidecar" | "dnsmasq"): string {
+  const prebuilt = which === "sidecar" ? config.sidecar.image : config.sidecar.dnsmasqImage;
+  if (prebuilt !== undefined) return prebuilt;
   const r = config.sidecar.registry;
-  if (r === undefined) throw new Error("sidecar: neither image nor registry is set");
-  return `${r.server}/${r.repository}:${version}`;
+  if (r === undefined) throw new Error("sidecar: neither the image nor the registry is set");
+  return `${r.server}/${which === "sidecar" ? r.repository : r.dnsmasqRepository}:${version}`;
 }
 
 /** Every generated file, path relative to the output dir -> content. */
 export function synthArtifacts(config: StackConfig): Record<string, string> {
   const files: Record<string, string> = {};
-  const chart = synthCdnsChart({ ...workloadChartProps(config), sidecarImage: sidecarImageFor(config) });
+  const chart = synthCdnsChart({ ...workloadChartProps(config), sidecarImage: imageFor(config, "sidecar"), dnsmasqImage: imageFor(config, "dnsmasq") });
   files["manifests/cdns.yaml"] = toYaml(chart.objs);
   // The very conf the pod mounts, not a second rendering that could drift from it.
   const cm = chart.objs.find((o) => o.kind === "ConfigMap") as { data?: Record<string, string> } | undefined;
   const dnsmasqConf = cm?.data?.[DNSMASQ_CONF_KEY];
   if (dnsmasqConf === undefined) throw new Error(`synth: the chart has no ConfigMap with ${DNSMASQ_CONF_KEY}`);
   files["dnsmasq/dnsmasq.conf"] = dnsmasqConf;
-  for (const node of config.cdns.nodes) {
-    files[`cloud-init/cdns-${node.index}.yaml`] = renderCdnsCloudConfig({ ip: node.ip, network: config.cdns.network });
+  if (config.mode === "vsphere") {
+    for (const node of config.cdns.nodes) {
+      files[`cloud-init/cdns-${node.index}.yaml`] = renderCdnsCloudConfig({ ip: node.ip, network: config.cdns.network });
+    }
+  } else {
+    files["nodes/commands.sh"] = `${cdnsNodeCommands(config).join("\n")}\n`;
   }
   const fwd = renderForwarding(forwardingInput(config));
   files["forwarding/bind-named.conf"] = fwd.bind;
@@ -68,8 +73,8 @@ export function synthArtifacts(config: StackConfig): Record<string, string> {
   files["forwarding/Corefile"] = fwd.coredns;
   files["forwarding/windows-dns.ps1"] = fwd.windows;
   if (fwd.delegation !== undefined) files["forwarding/delegation.zone"] = fwd.delegation;
-  const h = config.haproxy;
-  if (h !== undefined) {
+  const h = config.mode === "vsphere" ? config.haproxy : undefined;
+  if (h !== undefined && config.mode === "vsphere") {
     const zone = config.zones[0] as string;
     const cfg = renderHaproxyCfg(haproxyCfgInputFromConfig(h, zone, cdnsAddresses(config)));
     files["haproxy/haproxy.cfg"] = cfg;
@@ -82,10 +87,16 @@ export function synthArtifacts(config: StackConfig): Record<string, string> {
     {
       cdnsAddresses: cdnsAddresses(config),
       zones: config.zones,
-      haproxyAddress: h?.ip ?? null,
       forwarding: fwd,
-      kubeconfig: "[secret: `pulumi stack output kubeconfig --show-secrets` after pulumi up]",
-      sidecarImage: sidecarImageFor(config),
+      sidecarImage: imageFor(config, "sidecar"),
+      dnsmasqImage: imageFor(config, "dnsmasq"),
+      ...(config.mode === "vsphere"
+        ? {
+            haproxyAddress: h?.ip ?? null,
+            kubeconfig: "[secret: `pulumi stack output kubeconfig --show-secrets` after pulumi up]",
+            cdnsMachineFingerprints: cdnsMachineFingerprints(config),
+          }
+        : { cdnsNodeCommands: cdnsNodeCommands(config) }),
     },
     null,
     2,

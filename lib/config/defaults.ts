@@ -51,7 +51,26 @@ export const DEFAULT_RANCHER_INSECURE = false;
 /** Forwarding mode: the iDNS forwards the zones to the cDNS nodes. */
 export const DEFAULT_AUTHORITATIVE = false;
 export const DEFAULT_HAPROXY_KUBE_API = false;
-export const DEFAULT_HAPROXY_PROXY_PROTOCOL = false;
+/**
+ * CNI of a created cluster: what Rancher's KDM marks as the default of RKE2's `cni` server
+ * argument (RKE2 alone would pick canal). The stack always sends it, so the choice is explicit.
+ */
+export const DEFAULT_CNI = "calico";
+/** The `cni` values RKE2 accepts (KDM `serverArgs.cni.options`, plus flannel and none). */
+export const SUPPORTED_CNIS: readonly string[] = [
+  "calico", "canal", "cilium", "flannel", "none", "multus,calico", "multus,canal", "multus,cilium", "multus,flannel",
+];
+/** Extra API server certificate names: none beyond what RKE2 and the stack add. */
+export const DEFAULT_TLS_SAN: readonly string[] = [];
+export const DEFAULT_REGISTRY_INSECURE = false;
+/** An update that would replace every cDNS node at once is refused unless the stack opts in. */
+export const DEFAULT_ALLOW_REPLACING_ALL_NODES = false;
+/** Existing-cluster stacks print the node label commands rather than labelling nodes themselves. */
+export const DEFAULT_LABEL_EXISTING_NODES = false;
+/** The sidecar reads Ingresses (and Nodes) only, unless a source is turned on. */
+export const DEFAULT_SIDECAR_SOURCES = { services: false, gatewayHttpRoutes: false } as const;
+/** Name of the built dnsmasq image's repository, beside the sidecar's (see dnsmasqRepositoryFor()). */
+export const DEFAULT_DNSMASQ_REPOSITORY_NAME = "cdns-dnsmasq";
 /**
  * Seconds a cDNS node may stay NotReady before Rancher's machine health check
  * replaces it. 0 would disable replacement, and "Rancher recreates the node if

@@ -3,7 +3,7 @@
  * address: the cDNS nodes (through Rancher's machine config `cloudConfig`) and,
  * through the exported parts, the HAProxy VM.
  *
- * Why the address goes in user data (FACTS.md, Rancher provider): the vSphere
+ * Why the address goes in user data (rancher/machine drivers/vmwarevsphere): the vSphere
  * node driver packs `cloudConfig` into a NoCloud ISO and writes only
  * `local-hostname` as meta-data, no network-config. With no network config,
  * cloud-init brings the first NIC up with DHCP and writes its own netplan file

@@ -2,7 +2,7 @@
  * haproxy.cfg for the optional HAProxy VM: TCP 80/443 (and optionally 6443)
  * spread over the workers. The backends are server templates that follow the
  * cDNS all-nodes name (`nodes.<zone>`, one A record per healthy worker), so
- * node churn needs no reconfiguration (FACTS.md: an added IP is picked up
+ * node churn needs no reconfiguration (measured in test/haproxy/traffic.test.ts: an added IP is picked up
  * within a resolve interval, a removed one after `hold obsolete`).
  *
  * The stats password, when given, ends up in this text: callers must only
@@ -137,7 +137,12 @@ export interface HaproxyCfgInput {
     /** @default 9 (three times a 3-node control plane, for rolling replacements) */
     readonly maxServers?: number;
   };
-  /** Send PROXY protocol v2 to the workers (80/443 only). @default false */
+  /**
+   * Send PROXY protocol v2 to the workers (80/443 only). The stack never sets it: the
+   * workers' 80/443 also serve clients that come straight from the round-robin DNS
+   * answers and send no PROXY header (see readHaproxy() in lib/config). Only for a
+   * setup whose backend ports take proxied traffic alone. @default false
+   */
   readonly proxyProtocol?: boolean;
   /** HTTP health check on the workers instead of a TCP connect on the traffic port. @default undefined */
   readonly httpCheck?: { readonly port: number; readonly path: string };
@@ -408,7 +413,6 @@ export function haproxyCfgInputFromConfig(
     cdnsAddresses,
     maxServers: h.maxServers,
     kubeApi: h.kubeApi ? { name: controlPlaneName(zone) } : undefined,
-    proxyProtocol: h.proxyProtocol,
     httpCheck: h.httpCheck,
     stats,
   };

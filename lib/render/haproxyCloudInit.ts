@@ -3,7 +3,7 @@
  * 21.3): `guestinfo.userdata` installs HAProxy and writes its config,
  * `guestinfo.metadata` carries the instance id, the hostname and the static IP
  * as network config v2. Both base64, returned as the VM's extraConfig map.
- * Not combined with `clone.customize` (FACTS.md).
+ * Not combined with `clone.customize` (the two would both write the guest network).
  *
  * The userdata contains haproxy.cfg, which may contain the stats password:
  * the extraConfig map is secret whenever the config is.

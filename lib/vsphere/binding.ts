@@ -1,6 +1,6 @@
 /**
  * Shared pieces of the hand-written vSphere binding. `@pulumi/vsphere` is not
- * installable here (FACTS.md), so resources and invokes are reached by token,
+ * installable from this project's registry, so resources and invokes are reached by token,
  * pinned to one provider plugin version the way a generated SDK pins it.
  *
  * Each resource and invoke carries a machine-readable description of exactly

@@ -3,3 +3,4 @@ export * from "./binding";
 export * from "./invokes";
 export * from "./provider";
 export * from "./virtualMachine";
+export * from "./paths";

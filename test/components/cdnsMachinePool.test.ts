@@ -18,13 +18,13 @@ const network: StaticNetworkConfig = {
 };
 const vsphere: VsphereConfig = {
   server: "vcenter.example.com", username: "svc", port: 443, datacenter: "dc1", datastore: "ds1",
-  resourcePool: "/dc1/host/c1/Resources", folder: "/dc1/vm/rancher", networks: ["pg-a", "pg-b"], template: "ubuntu-2204", insecure: false,
+  resourcePool: "/dc1/host/c1/Resources", folder: "rancher", networks: ["pg-a", "pg-b"], template: "ubuntu-2204", insecure: false,
 };
 
 async function makePool(index: number, labels?: Record<string, string>) {
   const { CdnsMachinePool } = await import("../../components/cdnsMachinePool.js");
   const pool = new CdnsMachinePool(`qa-cdns-${index}`, {
-    node: { index, ip: `192.0.2.${10 + index}`, hostname: `qa-cdns-${index}` },
+    node: { index, ip: `192.0.2.${10 + index}` },
     network, vsphere, clusterName: "qa", ...(labels !== undefined ? { labels } : {}),
   });
   // Resolving the machine config's name means the MachineConfigV2 has been registered.
@@ -76,7 +76,7 @@ test("the MachineConfigV2 clones the template with the static IP in its cloudCon
   assert.equal(vc.datacenter, "dc1");
   assert.equal(vc.datastore, "ds1");
   assert.equal(vc.pool, "/dc1/host/c1/Resources");
-  assert.equal(vc.folder, "/dc1/vm/rancher");
+  assert.equal(vc.folder, "rancher", "relative to the datacenter's VM folder, as the node driver reads it");
   assert.deepEqual(vc.networks, ["pg-a", "pg-b"]);
   assert.equal(vc.vcenter, "vcenter.example.com");
   assert.equal(vc.vcenterPort, "443");
@@ -103,4 +103,20 @@ test("the component is registered with its type token, and names its machine con
   assert.ok(component, "component registered");
   assert.equal(component.custom, false);
   assert.ok(mocks.resources.some((r) => r.type === MACHINE_CONFIG && r.name === "qa-cdns-4-machine-config"));
+});
+
+test("the fingerprint is of exactly what Rancher receives, so the replacement guard sees every change", async () => {
+  const { pool, recorded } = await makePool(5);
+  const { machineConfigFingerprint } = await import("../../lib/stack/machineConfig.js");
+  assert.equal(pool.fingerprint, machineConfigFingerprint(recorded.inputs.vsphereConfig as never));
+  assert.deepEqual(recorded.inputs.vsphereConfig, pool.vsphereConfig);
+});
+
+test("usable without RancherCluster: a per-pool cloud credential goes into the entry", async () => {
+  const { CdnsMachinePool } = await import("../../components/cdnsMachinePool.js");
+  const pool = new CdnsMachinePool("own-cdns-0", {
+    node: { index: 0, ip: "192.0.2.10" }, network, vsphere, clusterName: "own", cloudCredentialSecretName: "cattle-global-data:cc-abc",
+  });
+  assert.equal(pool.machinePool.cloudCredentialSecretName, "cattle-global-data:cc-abc");
+  assert.ok(pool.machineConfig instanceof pulumi.CustomResource, "the MachineConfigV2 itself is exposed");
 });

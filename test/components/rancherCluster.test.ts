@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { RecordingMocks, isSecretValue, promiseOf, redact, reveal } from "../helpers/pulumi";
 import type { ClusterConfig, StaticNetworkConfig, VsphereConfig } from "../../lib/config/types";
 
@@ -27,16 +28,23 @@ const SYNC = "rancher2:index/clusterSync:ClusterSync";
 
 const cluster: ClusterConfig = {
   name: "qa",
-  kubernetesVersion: "v1.30.4+rke2r1",
+  kubernetesVersion: "v1.33.5+rke2r1",
   controlPlane: { quantity: 3, cpus: 4, memoryMb: 8192, diskGb: 60 },
   workers: { quantity: 5, cpus: 8, memoryMb: 16384, diskGb: 100 },
+  cni: "cilium",
+  tlsSan: ["api.qa.example.com"],
+  systemDefaultRegistry: "registry.example.com:5000",
+  registries: {
+    mirrors: [{ hostname: "docker.io", endpoints: ["https://registry.example.com:5000"], rewrites: { "^library/(.*)": "mirror/$1" } }],
+    configs: [{ hostname: "registry.example.com:5000", insecure: false, authConfigSecretName: "registry-auth" }],
+  },
 };
 const network: StaticNetworkConfig = {
   prefixLength: 24, gateway: "192.0.2.1", nameservers: ["198.51.100.53"], searchDomains: [], interfaceName: "ens192",
 };
 const vsphere: VsphereConfig = {
   server: "vcenter.example.com", username: "svc-rancher", port: 8443, datacenter: "dc1", datastore: "ds1",
-  resourcePool: "/dc1/host/c1/Resources", folder: "/dc1/vm/rancher", networks: ["pg-a"], template: "ubuntu-2204", insecure: false,
+  resourcePool: "/dc1/host/c1/Resources", folder: "rancher", networks: ["pg-a"], template: "ubuntu-2204", insecure: false,
 };
 
 type Pool = Record<string, unknown>;
@@ -46,9 +54,9 @@ const built = (async () => {
   const { CdnsMachinePool } = await import("../../components/cdnsMachinePool.js");
   const { RancherCluster } = await import("../../components/rancherCluster.js");
   const pools = [2, 0, 1].map((index) => new CdnsMachinePool(`qa-cdns-${index}`, {
-    node: { index, ip: `192.0.2.${10 + index}`, hostname: `qa-cdns-${index}` }, network, vsphere, clusterName: "qa",
+    node: { index, ip: `192.0.2.${10 + index}` }, network, vsphere, clusterName: "qa",
   }));
-  const rc = new RancherCluster("qa", { cluster, vsphere, vspherePassword: PASSWORD, cdnsPools: pools });
+  const rc = new RancherCluster("qa", { cluster, vsphere, vspherePassword: PASSWORD, cdnsPools: pools, additionalTlsSan: ["192.0.2.20", "api.qa.example.com"] });
   // The kubeconfig comes from ClusterSync, the last Rancher resource: once it resolves, all are registered.
   const kubeconfig = await promiseOf(rc.kubeconfig);
   await promiseOf(rc.provider.urn);
@@ -106,8 +114,22 @@ test("cloud credential: vCenter password is a secret and appears nowhere in plai
 test("ClusterV2: name, RKE2 version, the cloud credential", async () => {
   const { clusterV2 } = await built;
   assert.equal(clusterV2.inputs.name, "qa");
-  assert.equal(clusterV2.inputs.kubernetesVersion, "v1.30.4+rke2r1");
+  assert.equal(clusterV2.inputs.kubernetesVersion, "v1.33.5+rke2r1");
   assert.equal(clusterV2.inputs.cloudCredentialSecretName, "qa-vsphere-id");
+});
+
+test("ClusterV2: CNI and tls-san (extra names once each) as server args, system registry for every machine, mirrors", async () => {
+  const { clusterV2 } = await built;
+  const rke = reveal(clusterV2.inputs.rkeConfig) as Record<string, unknown>;
+  assert.deepEqual(parse(String(rke.machineGlobalConfig)), { cni: "cilium", "tls-san": ["api.qa.example.com", "192.0.2.20"] });
+  const selectors = rke.machineSelectorConfigs as { config: string; machineLabelSelector?: unknown }[];
+  assert.equal(selectors.length, 1);
+  assert.equal(selectors[0]?.machineLabelSelector, undefined, "no selector: every machine pulls system images from it");
+  assert.deepEqual(parse(String(selectors[0]?.config)), { "system-default-registry": "registry.example.com:5000" });
+  assert.deepEqual(rke.registries, {
+    mirrors: [{ hostname: "docker.io", endpoints: ["https://registry.example.com:5000"], rewrites: { "^library/(.*)": "mirror/$1" } }],
+    configs: [{ hostname: "registry.example.com:5000", insecure: false, authConfigSecretName: "registry-auth" }],
+  });
 });
 
 test("ClusterSync waits on the cluster; kubeconfig is a secret; the provider uses it", async () => {

@@ -14,14 +14,31 @@ const NAMESPACE = "rancher-cdns:";
 /** Mutable JSON-like tree, for edits in tests. */
 export type Tree = Record<string, unknown>;
 
-/** Every `rancher-cdns:*` key of Pulumi.qa.yaml, namespace stripped (secrets included, as `{secure}` objects). */
-export function qaStackConfig(): Tree {
-  const doc = parse(readFileSync(join(REPO_ROOT, "Pulumi.qa.yaml"), "utf8")) as { config: Tree };
+/** Every `rancher-cdns:*` key of Pulumi.<stack>.yaml, namespace stripped (secrets included, as `{secure}` objects). */
+export function stackConfig(stack: string): Tree {
+  const doc = parse(readFileSync(join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Tree };
   const out: Tree = {};
   for (const [k, v] of Object.entries(doc.config)) {
     if (k.startsWith(NAMESPACE)) out[k.slice(NAMESPACE.length)] = v;
   }
   return out;
+}
+
+/** Every `rancher-cdns:*` key of Pulumi.qa.yaml. */
+export function qaStackConfig(): Tree {
+  return stackConfig("qa");
+}
+
+/** The local (existing-cluster) stack, Pulumi.local.yaml: it has no secrets in the file. */
+export function localRaw(): Tree {
+  return stackConfig("local");
+}
+
+/** A fresh copy of the local config with `edit` applied. */
+export function localWith(edit: (c: Tree) => void): RawStackConfig {
+  const c = structuredClone(localRaw());
+  edit(c);
+  return c;
 }
 
 /** The non-secret part of the QA stack as validateStackConfig() receives it. */

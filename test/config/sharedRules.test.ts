@@ -82,7 +82,7 @@ test("HAProxy rules: the stack check and the renderer give the same message", ()
   const zone = "apps.example.com";
   const limit = udpMaxServers(nodesName(zone));
   const stack = validateHaproxySettings(
-    { enabled: true, ip: "192.0.2.80", hostname: "h", vm: DEFAULT_HAPROXY_VM, maxServers: limit + 1, kubeApi: false, proxyProtocol: false, httpCheck: { port: 443, path: "x" } },
+    { enabled: true, ip: "192.0.2.80", hostname: "h", vm: DEFAULT_HAPROXY_VM, maxServers: limit + 1, kubeApi: false, httpCheck: { port: 443, path: "x" } },
     { zones: [zone], cdnsAddresses: ["192.0.2.10"], workerCount: 1 },
   );
   const render = validateHaproxyCfgInput({ zone, cdnsAddresses: ["192.0.2.10"], maxServers: limit + 1, httpCheck: { port: 443, path: "x" } });

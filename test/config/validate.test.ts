@@ -1,10 +1,9 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import type { ConfigProblem } from "../../lib/config/types";
-import { formatProblems, validateStackConfig, type RawStackConfig } from "../../lib/config/validate";
+import type { ConfigProblem, VsphereStackConfig } from "../../lib/config/types";
+import { formatProblems, validateStackConfig, type RawStackConfig, type StackConfigValidation } from "../../lib/config/validate";
 import {
   DEFAULT_CDNS_UNHEALTHY_NODE_TIMEOUT_SECONDS,
-  DEFAULT_DNSMASQ_IMAGE,
   DEFAULT_HAPROXY_MAX_SERVERS,
   DEFAULT_TTL_SECONDS,
   DEFAULT_VSPHERE_PORT,
@@ -12,6 +11,14 @@ import {
 import { at, qaRaw, qaWith } from "./fixtures";
 
 const PINNED = `registry.example.com/platform/cdns-sidecar:0.1.0@sha256:${"a".repeat(64)}`;
+const DNSMASQ_PINNED = `registry.example.com/platform/cdns-dnsmasq:0.1.0@sha256:${"b".repeat(64)}`;
+
+/** The config of an accepted vSphere-mode stack. */
+function vsphereOk(r: StackConfigValidation): VsphereStackConfig {
+  assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
+  assert.equal(r.config.mode, "vsphere");
+  return r.config as VsphereStackConfig;
+}
 
 function problemsOf(raw: RawStackConfig): readonly ConfigProblem[] {
   const r = validateStackConfig(raw);
@@ -28,32 +35,32 @@ function expectProblem(raw: RawStackConfig, key: string, message: RegExp): void 
 }
 
 test("the QA stack (Pulumi.qa.yaml) passes, with defaults applied", () => {
-  const r = validateStackConfig(qaRaw());
-  assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
-  const c = r.config;
+  const c = vsphereOk(validateStackConfig(qaRaw()));
   assert.deepEqual(c.zones, ["apps.qa.example.com", "svc.qa.example.org"]);
-  assert.deepEqual(c.cdns.nodes.map((n) => [n.index, n.ip, n.hostname]), [[0, "192.0.2.10", "qa-cdns-0"], [1, "192.0.2.11", "qa-cdns-1"]]);
+  assert.deepEqual(c.cdns.nodes.map((n) => [n.index, n.ip, n.machine]), [[0, "192.0.2.10", {}], [1, "192.0.2.11", {}]]);
   assert.equal(c.cdns.authoritative.hostmaster, "hostmaster.apps.qa.example.com");
   assert.equal(c.cdns.ttlSeconds, 5);
   assert.equal(c.haproxy?.hostname, "qa-haproxy");
   assert.equal(c.haproxy?.ip, "192.0.2.20");
-  assert.equal(c.sidecar.dnsmasqImage, DEFAULT_DNSMASQ_IMAGE);
+  assert.equal(c.sidecar.dnsmasqImage, undefined, "built: no placeholder image");
   assert.equal(c.sidecar.registry?.repository, "platform/cdns-sidecar");
+  assert.equal(c.sidecar.registry?.dnsmasqRepository, "platform/cdns-dnsmasq", "the dnsmasq image goes beside the sidecar's");
   assert.equal(c.vsphere.port, 443);
+  assert.equal(c.vsphere.folder, "rancher/qa");
+  assert.equal(c.cluster.kubernetesVersion, "v1.33.5+rke2r1");
   assert.ok(DEFAULT_CDNS_UNHEALTHY_NODE_TIMEOUT_SECONDS > 0);
 });
 
 test("a minimal config gets every default", () => {
   const r = validateStackConfig({
     zones: ["apps.example.com"],
-    cluster: { name: "c1", kubernetesVersion: "v1.30.4+rke2r1" },
+    cluster: { name: "c1", kubernetesVersion: "v1.33.5+rke2r1" },
     cdns: { nodes: [{ ip: "192.0.2.10" }], network: { prefixLength: 24, gateway: "192.0.2.1", nameservers: ["198.51.100.53"] } },
     vsphere: { server: "vc.example.com", username: "u", datacenter: "dc", datastore: "ds", resourcePool: "/dc/host/c/Resources", folder: "/dc/vm", networks: ["pg"], template: "t" },
     rancher: { apiUrl: "https://rancher.example.com" },
-    sidecar: { image: PINNED },
+    sidecar: { image: PINNED, dnsmasqImage: DNSMASQ_PINNED },
   });
-  assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
-  const c = r.config;
+  const c = vsphereOk(r);
   assert.equal(c.cdns.ttlSeconds, DEFAULT_TTL_SECONDS);
   assert.equal(c.vsphere.port, DEFAULT_VSPHERE_PORT);
   assert.equal(c.cdns.network.interfaceName, "ens192");
@@ -63,6 +70,13 @@ test("a minimal config gets every default", () => {
   assert.equal(c.cdns.authoritative.enabled, false);
   assert.equal(c.haproxy, undefined);
   assert.equal(c.sidecar.registry, undefined);
+  assert.equal(c.vsphere.folder, "", "/dc/vm is the datacenter's VM folder itself");
+  assert.equal(c.cluster.cni, "calico");
+  assert.deepEqual(c.cluster.tlsSan, []);
+  assert.deepEqual(c.cluster.registries, { mirrors: [], configs: [] });
+  assert.equal(c.cluster.systemDefaultRegistry, undefined);
+  assert.deepEqual(c.sidecar.sources, { services: false, gatewayHttpRoutes: false });
+  assert.equal(c.cdns.allowReplacingAllNodes, false);
   assert.deepEqual(r.warnings, []);
 });
 
@@ -136,8 +150,18 @@ test("required vSphere names", () => {
 });
 
 test("Kubernetes version is an RKE2 release", () => {
-  for (const bad of ["1.30.4", "v1.30.4", "v1.30.4+k3s1", "v1.30+rke2r1", "latest"]) {
+  for (const bad of ["1.33.4", "v1.33.4", "v1.33.4+k3s1", "v1.33+rke2r1", "latest"]) {
     expectProblem(qaWith((c) => { at(c, "cluster").kubernetesVersion = bad; }), "cluster.kubernetesVersion", /RKE2 release/);
+  }
+});
+
+test("Kubernetes version is one Rancher 2.12 provisions (KDM: v1.31.5+rke2r1 to v1.33.x)", () => {
+  for (const bad of ["v1.30.4+rke2r1", "v1.30.14+rke2r2", "v1.31.4+rke2r1", "v1.34.1+rke2r1", "v2.31.5+rke2r1"]) {
+    expectProblem(qaWith((c) => { at(c, "cluster").kubernetesVersion = bad; }), "cluster.kubernetesVersion", /not offered by Rancher 2\.12.*kontainer-driver-metadata/);
+  }
+  for (const good of ["v1.31.5+rke2r1", "v1.31.14+rke2r2", "v1.32.9+rke2r1", "v1.33.13+rke2r1", "v1.33.20+rke2r1"]) {
+    const r = validateStackConfig(qaWith((c) => { at(c, "cluster").kubernetesVersion = good; }));
+    assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
   }
 });
 
@@ -151,16 +175,19 @@ test("pool sizes: control plane 1, 3 or 5; workers at least 1; VM minimums", () 
   expectProblem(qaWith((c) => { at(c, "cdns", "vm").cpus = 1.5; }), "cdns.vm.cpus", /integer/);
 });
 
-test("cluster name is a DNS label, and derived hostnames stay valid", () => {
+test("cluster name is a DNS label; cdns.nodes[].hostname is gone with the reason", () => {
   expectProblem(qaWith((c) => { at(c, "cluster").name = "QA"; }), "cluster.name", /DNS label/);
   expectProblem(qaWith((c) => { at(c, "cluster").name = "qa.example"; }), "cluster.name", /DNS label/);
-  const long = "q".repeat(60);
-  expectProblem(qaWith((c) => { at(c, "cluster").name = long; }), "cdns.nodes[0].hostname", /derived from cluster\.name/);
-  expectProblem(qaWith((c) => { at(c, "cdns", "nodes", 0).hostname = "Node_0"; }), "cdns.nodes[0].hostname", /DNS label/);
+  expectProblem(qaWith((c) => { at(c, "cdns", "nodes", 0).hostname = "qa-dns-a"; }), "cdns.nodes[0].hostname",
+    /was removed: Rancher names each machine <cluster>-<pool>-<suffix> \(here the pool is cdns-0\).*hostnameLengthLimit/);
 });
 
 test("registry settings are required when no prebuilt sidecar image is given", () => {
-  expectProblem(qaWith((c) => { delete at(c, "sidecar").registry; }), "sidecar.registry", /required when sidecar\.image is not set/);
+  expectProblem(qaWith((c) => { delete at(c, "sidecar").registry; }), "sidecar.registry", /required when sidecar\.image or sidecar\.dnsmasqImage is not set/);
+  // One prebuilt image is not enough: the other is still built and pushed.
+  expectProblem(qaWith((c) => { c.sidecar = { image: PINNED }; }), "sidecar.registry", /required/);
+  expectProblem(qaWith((c) => { c.sidecar = { dnsmasqImage: DNSMASQ_PINNED }; }), "sidecar.registry", /required/);
+  expectProblem(qaWith((c) => { at(c, "sidecar", "registry").dnsmasqRepository = "platform/cdns-sidecar"; }), "sidecar.registry.dnsmasqRepository", /must differ/);
   expectProblem(qaWith((c) => { delete at(c, "sidecar", "registry").server; }), "sidecar.registry.server", /is required/);
   expectProblem(qaWith((c) => { delete at(c, "sidecar", "registry").username; }), "sidecar.registry.username", /is required/);
   expectProblem(qaWith((c) => { delete at(c, "sidecar", "registry").repository; }), "sidecar.registry.repository", /is required/);
@@ -169,18 +196,21 @@ test("registry settings are required when no prebuilt sidecar image is given", (
 });
 
 test("a prebuilt sidecar image must be a valid reference; digest pinning is recommended", () => {
-  expectProblem(qaWith((c) => { c.sidecar = { image: "Registry.example.com/UPPER:tag" }; }), "sidecar.image", /image reference/);
-  expectProblem(qaWith((c) => { c.sidecar = { image: "registry.example.com/x:tag with space" }; }), "sidecar.image", /image reference/);
+  expectProblem(qaWith((c) => { c.sidecar = { image: "Registry.example.com/UPPER:tag", dnsmasqImage: DNSMASQ_PINNED }; }), "sidecar.image", /image reference/);
+  expectProblem(qaWith((c) => { c.sidecar = { image: "registry.example.com/x:tag with space", dnsmasqImage: DNSMASQ_PINNED }; }), "sidecar.image", /image reference/);
+  expectProblem(qaWith((c) => { c.sidecar = { image: PINNED, dnsmasqImage: "dnsmasq latest" }; }), "sidecar.dnsmasqImage", /image reference/);
 
-  const pinned = validateStackConfig(qaWith((c) => { c.sidecar = { image: PINNED }; }));
+  const pinned = validateStackConfig(qaWith((c) => { c.sidecar = { image: PINNED, dnsmasqImage: DNSMASQ_PINNED }; }));
   assert.ok(pinned.ok, pinned.ok ? "" : formatProblems(pinned.problems));
   assert.equal(pinned.config.sidecar.image, PINNED);
-  assert.equal(pinned.config.sidecar.registry, undefined, "no registry needed with a prebuilt image");
-  assert.deepEqual(pinned.warnings.filter((w) => w.key === "sidecar.image"), []);
+  assert.equal(pinned.config.sidecar.dnsmasqImage, DNSMASQ_PINNED);
+  assert.equal(pinned.config.sidecar.registry, undefined, "no registry needed with prebuilt images");
+  assert.deepEqual(pinned.warnings.filter((w) => w.key.startsWith("sidecar.")), []);
 
-  const tagged = validateStackConfig(qaWith((c) => { c.sidecar = { image: "registry.example.com/platform/cdns-sidecar:0.1.0" }; }));
+  const tagged = validateStackConfig(qaWith((c) => { c.sidecar = { image: "registry.example.com/platform/cdns-sidecar:0.1.0", dnsmasqImage: "registry.example.com/platform/cdns-dnsmasq:0.1.0" }; }));
   assert.ok(tagged.ok, "a tag-only image is accepted");
   assert.ok(tagged.warnings.some((w) => w.key === "sidecar.image" && /not digest-pinned/.test(w.message)));
+  assert.ok(tagged.warnings.some((w) => w.key === "sidecar.dnsmasqImage" && /not digest-pinned/.test(w.message)));
 });
 
 test("ttl range", () => {
@@ -230,14 +260,13 @@ test("sidecar settings: namespaces, ingress class, fallback selector", () => {
 });
 
 test("HAProxy: defaults when enabled, absent when disabled, enabled required in the block", () => {
-  const on = validateStackConfig(qaWith((c) => { c.haproxy = { enabled: true, ip: "192.0.2.20" }; }));
-  assert.ok(on.ok, on.ok ? "" : formatProblems(on.problems));
-  assert.deepEqual(on.config.haproxy, {
+  const on = vsphereOk(validateStackConfig(qaWith((c) => { c.haproxy = { enabled: true, ip: "192.0.2.20" }; })));
+  assert.deepEqual(on.haproxy, {
     enabled: true, ip: "192.0.2.20", hostname: "qa-haproxy", vm: { cpus: 2, memoryMb: 2048, diskGb: 20 },
-    maxServers: DEFAULT_HAPROXY_MAX_SERVERS, kubeApi: false, proxyProtocol: false,
+    maxServers: DEFAULT_HAPROXY_MAX_SERVERS, kubeApi: false,
   });
-  const off = validateStackConfig(qaWith((c) => { c.haproxy = { enabled: false }; }));
-  assert.ok(off.ok && off.config.haproxy === undefined);
+  const off = vsphereOk(validateStackConfig(qaWith((c) => { c.haproxy = { enabled: false }; })));
+  assert.equal(off.haproxy, undefined);
   expectProblem(qaWith((c) => { c.haproxy = { ip: "192.0.2.20" }; }), "haproxy.enabled", /is required when the haproxy block is present/);
 });
 
@@ -278,8 +307,7 @@ test("formatProblems lists one line per problem with the prefixed key", () => {
 });
 
 test("numbers and booleans given as strings (pulumi config set --path) are accepted", () => {
-  const r = validateStackConfig(qaWith((c) => { at(c, "cdns", "network").prefixLength = "24"; at(c, "vsphere").insecure = "false"; }));
-  assert.ok(r.ok, r.ok ? "" : formatProblems(r.problems));
-  assert.equal(r.config.cdns.network.prefixLength, 24);
-  assert.equal(r.config.vsphere.insecure, false);
+  const c = vsphereOk(validateStackConfig(qaWith((c) => { at(c, "cdns", "network").prefixLength = "24"; at(c, "vsphere").insecure = "false"; })));
+  assert.equal(c.cdns.network.prefixLength, 24);
+  assert.equal(c.vsphere.insecure, false);
 });

@@ -83,7 +83,7 @@ function args(over: Partial<HaproxyVmArgs> = {}): HaproxyVmArgs {
   return {
     haproxy: {
       enabled: true, ip: "192.0.2.80", hostname: "qa-haproxy", vm: { ...DEFAULT_HAPROXY_VM, diskGb: 20 }, maxServers: 16,
-      kubeApi: true, proxyProtocol: false,
+      kubeApi: true,
     },
     zones: ["apps.example.com"],
     cdnsAddresses: ["192.0.2.10", "192.0.2.11"],
@@ -172,7 +172,7 @@ test("HaproxyVm with a stats password: VM inputs from the lookups, cloud-init in
 
 test("HaproxyVm without a stats password: plain extraConfig, stats on localhost only", async () => {
   await setup;
-  const hv = new HaproxyVm("lb-nopw", args({ haproxy: { ...args().haproxy, kubeApi: false, proxyProtocol: true } }));
+  const hv = new HaproxyVm("lb-nopw", args({ haproxy: { ...args().haproxy, kubeApi: false } }));
   await settled(hv.vmId);
   const vm = registered.find((r) => r.name === "lb-nopw" && r.type === VIRTUAL_MACHINE_BINDING.token);
   assert.ok(vm);
@@ -181,7 +181,7 @@ test("HaproxyVm without a stats password: plain extraConfig, stats on localhost 
   assert.match(cfg, /bind 127\.0\.0\.1:8404/);
   assert.doesNotMatch(cfg, /stats auth/);
   assert.doesNotMatch(cfg, /6443/);
-  assert.match(cfg, /send-proxy-v2/);
+  assert.doesNotMatch(cfg, /send-proxy/, "the stack never sends PROXY protocol: direct clients of the workers send none");
 });
 
 test("HaproxyVm rejects invalid settings at construction, listing every problem", async () => {

@@ -13,7 +13,6 @@ const good: HaproxyConfig = {
   vm: DEFAULT_HAPROXY_VM,
   maxServers: DEFAULT_HAPROXY_MAX_SERVERS,
   kubeApi: false,
-  proxyProtocol: false,
 };
 const ctx = { zones: ["apps.example.com"], cdnsAddresses: ["192.0.2.10", "192.0.2.11"], workerCount: 3 };
 
@@ -23,7 +22,7 @@ function only(h: Partial<HaproxyConfig>, c: Partial<typeof ctx> = {}): { key: st
 
 test("a good config has no problems", () => {
   assert.deepEqual(validateHaproxySettings(good, ctx), []);
-  assert.deepEqual(only({ httpCheck: { port: 10254, path: "/healthz" }, kubeApi: true, proxyProtocol: true }), []);
+  assert.deepEqual(only({ httpCheck: { port: 10254, path: "/healthz" }, kubeApi: true }), []);
 });
 
 test("no cDNS address", () => {

@@ -58,3 +58,18 @@ test("npm run synth writes the files; an unknown stack exits 2 with a clear mess
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /no stack file .*Pulumi\.nope\.yaml/);
 });
+
+test("local synth (an existing cluster): manifests for its nodes, the node commands, no cloud-init or HAProxy", () => {
+  const result = validateStackConfig(readStackFile(join(REPO, "Pulumi.local.yaml")));
+  assert.ok(result.ok, "the local stack validates");
+  const files = synthArtifacts(result.config);
+  assert.deepEqual(Object.keys(files).filter((f) => f.startsWith("cloud-init/") || f.startsWith("haproxy/")), []);
+  assert.equal(files["nodes/commands.sh"], "kubectl taint node cdns-0 purpose=cdns:NoSchedule purpose=cdns:NoExecute --overwrite\n");
+  const docs = parseAllDocuments(files["manifests/cdns.yaml"] as string).map((d) => d.toJS() as { kind: string; spec?: { template?: { spec?: { containers?: { image: string }[]; initContainers?: { image: string }[] } } } });
+  const pod = docs.find((d) => d.kind === "Deployment")?.spec?.template?.spec;
+  const images = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].map((c) => c.image).sort();
+  assert.deepEqual(images, ["localhost/rancher-cdns/dnsmasq:dev", "localhost/rancher-cdns/sidecar:dev"]);
+  const outputs = JSON.parse(files["outputs.json"] as string) as Record<string, unknown>;
+  assert.deepEqual(outputs.cdnsAddresses, ["192.0.2.10"]);
+  assert.equal(outputs.kubeconfig, undefined);
+});
