@@ -13,7 +13,7 @@ import { DEFAULT_NAMESPACE } from "../lib/config/defaults";
 import { startCluster, tokenKubeconfigYaml, type RigCluster } from "../rig/cluster";
 import { chartRbacObjects } from "../test/rig/harness";
 import { ingressHosts, ingressName, loadIngresses, namespaceOf } from "../test/helpers/ingressLoad";
-import { startSidecarProcess, type SidecarProcess } from "../test/helpers/sidecarProcess";
+import { startSidecarProcess, type SidecarProcess } from "../rig/sidecarProcess";
 import { startTrackedDnsmasq } from "./cleanup";
 import { DnsPoller, type PollAnswer } from "./dnsPoller";
 import { summarize, type Summary } from "./stats";

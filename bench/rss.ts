@@ -4,11 +4,12 @@
  * (scripts/build-sidecar.ts), so tsx's loader is not counted.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { track } from "./cleanup";
+import { sidecarNodeFlags } from "../rig/sidecarProcess";
 
 export interface RssResult {
   readonly ingresses: number;
@@ -26,18 +27,6 @@ export async function bundleRssChild(): Promise<{ file: string; dispose: () => v
   const r = await build({ entryPoints: [join(__dirname, "rssChild.ts")], bundle: true, platform: "node", target: "node20", format: "cjs", outfile: file, logLevel: "silent" });
   if (r.errors.length > 0) throw new Error(`esbuild: ${r.errors.map((e) => e.text).join("; ")}`);
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/**
- * The node flags the sidecar image runs with, read from sidecar/Dockerfile's
- * ENTRYPOINT (`["/nodejs/bin/node", ...flags, "/app/main.cjs"]`), so the RSS
- * measured here is the image's, not a guess.
- */
-export function sidecarNodeFlags(dockerfile = join(__dirname, "..", "sidecar", "Dockerfile")): string[] {
-  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, "utf8"));
-  if (m === null) throw new Error(`${dockerfile}: no exec-form ENTRYPOINT`);
-  const argv = JSON.parse(m[1] as string) as string[];
-  return argv.slice(1, -1).filter((a) => a.startsWith("--"));
 }
 
 export function measureRss(bundle: string, n: number): Promise<RssResult> {

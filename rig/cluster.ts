@@ -19,12 +19,12 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as https from "node:https";
 import * as http from "node:http";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ensureBinaries, type BinaryPaths, type Log } from "./binaries";
 import { makePki, type Pki } from "./pki";
+import { freePort } from "./ports";
 import { ManagedProcess, reapOrphans, removeRunRecord, writeRunRecord } from "./processes";
 
 /** Annotation kwok manages nodes by (the rig starts kwok with this selector). */
@@ -72,17 +72,6 @@ export interface ApiResponse {
   readonly status: number;
   readonly body: string;
   json<T = unknown>(): T;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

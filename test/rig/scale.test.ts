@@ -10,7 +10,7 @@ import { DEFAULT_SIDECAR_RESOURCES } from "../../lib/chart/cdnsChart";
 import { DEFAULT_NAMESPACE } from "../../lib/config/defaults";
 import { tokenKubeconfigYaml } from "../../rig/cluster";
 import { ingressHosts, loadIngresses } from "../helpers/ingressLoad";
-import { startSidecarProcess, type SidecarProcess } from "../helpers/sidecarProcess";
+import { startSidecarProcess, type SidecarProcess } from "../../rig/sidecarProcess";
 import { SidecarRig, WORKER, ZONE } from "./harness";
 
 const COUNT = 10_000;

@@ -7,8 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildSidecar } from "../../scripts/build-sidecar";
-import { sidecarNodeFlags } from "../../bench/rss";
+import { buildSidecar } from "../scripts/build-sidecar";
 import { freePort } from "./ports";
 
 export interface SidecarProcess {
@@ -22,6 +21,17 @@ export interface SidecarProcess {
   /** Resolves once /readyz is 200; returns the ms since the process started. */
   waitReady(timeoutMs: number): Promise<number>;
   stop(): Promise<void>;
+}
+
+/**
+ * The node flags the sidecar image runs with, read from sidecar/Dockerfile's ENTRYPOINT
+ * (`["/nodejs/bin/node", ...flags, "/app/main.cjs"]`), so what runs here is what the image runs.
+ */
+export function sidecarNodeFlags(dockerfile = join(__dirname, "..", "sidecar", "Dockerfile")): string[] {
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(dockerfile, "utf8"));
+  if (m === null) throw new Error(`${dockerfile}: no exec-form ENTRYPOINT`);
+  const argv = JSON.parse(m[1] as string) as string[];
+  return argv.slice(1, -1).filter((a) => a.startsWith("--"));
 }
 
 let bundlePromise: Promise<string> | undefined;

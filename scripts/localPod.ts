@@ -1,0 +1,46 @@
+/**
+ * The cDNS pod's configuration, run as local processes (npm start): the same dnsmasq.conf and
+ * sidecar flags the pod gets, with only what a pod has and this machine has not replaced:
+ * the two emptyDir paths (hosts directory, dnsmasq's run directory) and port 53 on every
+ * address, which becomes a high port on one loopback address. Pure, so the tests pin exactly
+ * what changes.
+ */
+
+export interface LocalDnsmasq {
+  readonly port: number;
+  readonly address: string;
+  readonly hostsDir: string;
+  readonly pidFile: string;
+}
+
+/** dnsmasq.conf from the ConfigMap, with the port, the listening address and the two paths replaced. */
+export function localDnsmasqConf(conf: string, local: LocalDnsmasq): string {
+  const seen = new Set<string>();
+  const lines = conf.split("\n").map((line) => {
+    const key = line.split("=")[0] ?? "";
+    switch (key) {
+      case "port":
+        seen.add(key);
+        return `port=${local.port}`;
+      case "hostsdir":
+        seen.add(key);
+        return `hostsdir=${local.hostsDir}`;
+      case "pid-file":
+        seen.add(key);
+        return `pid-file=${local.pidFile}`;
+      case "listen-address":
+      case "bind-interfaces":
+        return `# (local run) ${line}`;
+      default:
+        return line;
+    }
+  });
+  for (const key of ["port", "hostsdir", "pid-file"]) if (!seen.has(key)) throw new Error(`dnsmasq.conf has no ${key}= line to replace`);
+  return `${lines.join("\n").trimEnd()}\n# local run: one loopback address\nlisten-address=${local.address}\nbind-interfaces\n`;
+}
+
+/** The sidecar's flags from the Deployment, with the hosts directory replaced and the HTTP port left to the caller. */
+export function localSidecarArgs(args: readonly string[], local: { readonly hostsDir: string }): string[] {
+  if (!args.some((a) => a.startsWith("--hosts-dir="))) throw new Error("the sidecar's flags have no --hosts-dir= to replace");
+  return args.filter((a) => !a.startsWith("--http-port=")).map((a) => (a.startsWith("--hosts-dir=") ? `--hosts-dir=${local.hostsDir}` : a));
+}

@@ -1,0 +1,28 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { synthCdnsChart } from "../../lib/chart/cdnsChart";
+import { localDnsmasqConf, localSidecarArgs } from "../../scripts/localPod";
+
+const chart = synthCdnsChart({ zones: ["apps.local.example.com"], nodes: [{ index: 0, ip: "192.0.2.10" }], sidecarImage: "s:1", dnsmasqImage: "d:1" });
+type Obj = { kind: string; data?: Record<string, string>; spec?: { template: { spec: { initContainers?: { name: string; args: string[] }[] } } } };
+const objs = chart.objs as unknown as Obj[];
+const conf = objs.find((o) => o.kind === "ConfigMap")?.data?.["dnsmasq.conf"] as string;
+const args = objs.find((o) => o.kind === "Deployment")?.spec?.template.spec.initContainers?.find((c) => c.name === "sidecar")?.args as string[];
+
+test("the local dnsmasq.conf differs from the pod's only in port, address and the two emptyDir paths", () => {
+  const local = localDnsmasqConf(conf, { port: 15353, address: "127.0.0.9", hostsDir: "/tmp/x/hosts.d", pidFile: "/tmp/x/dnsmasq.pid" });
+  const before = conf.trimEnd().split("\n");
+  const after = local.trimEnd().split("\n");
+  const changed = after.filter((l) => !before.includes(l));
+  assert.deepEqual(changed.sort(), ["# local run: one loopback address", "bind-interfaces", "hostsdir=/tmp/x/hosts.d", "listen-address=127.0.0.9", "pid-file=/tmp/x/dnsmasq.pid", "port=15353"].sort());
+  const dropped = before.filter((l) => !after.includes(l));
+  assert.deepEqual(dropped.map((l) => l.split("=")[0]).sort(), ["hostsdir", "pid-file", "port"]);
+  assert.throws(() => localDnsmasqConf("no-resolv\n", { port: 1, address: "127.0.0.2", hostsDir: "/h", pidFile: "/p" }), /no port= line/);
+});
+
+test("the local sidecar flags are the Deployment's, with only the hosts directory replaced", () => {
+  const local = localSidecarArgs(args, { hostsDir: "/tmp/x/hosts.d" });
+  assert.ok(local.includes("--hosts-dir=/tmp/x/hosts.d"));
+  assert.deepEqual(local.filter((a) => !a.startsWith("--hosts-dir=")), args.filter((a) => !a.startsWith("--hosts-dir=") && !a.startsWith("--http-port=")));
+  assert.throws(() => localSidecarArgs(["--zones=a"], { hostsDir: "/h" }), /no --hosts-dir=/);
+});
