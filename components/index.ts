@@ -1,6 +1,20 @@
 /** The package's components, one per file. */
-export { CdnsMachinePool, type CdnsMachinePoolArgs } from "./cdnsMachinePool";
-export { RancherCluster, type RancherClusterArgs } from "./rancherCluster";
+export {
+  CDNS_POOL_QUANTITY,
+  CDNS_ROLLING_UPDATE,
+  CdnsMachinePool,
+  cdnsPoolName,
+  type CdnsMachinePoolArgs,
+  type MachinePool,
+} from "./cdnsMachinePool";
+export {
+  CONTROL_PLANE_POOL_NAME,
+  orderMachinePools,
+  RancherCluster,
+  WORKER_POOL_NAME,
+  type IndexedMachinePool,
+  type RancherClusterArgs,
+} from "./rancherCluster";
 export { CdnsWorkload, type CdnsWorkloadArgs } from "./cdnsWorkload";
 export { SidecarImage, type SidecarImageArgs } from "./sidecarImage";
 export { DnsmasqImage, type DnsmasqImageArgs } from "./dnsmasqImage";
