@@ -26,6 +26,7 @@ import {
   DEFAULT_TTL_SECONDS,
 } from "../config/defaults";
 import { healthName } from "../dns/names";
+import type { IngressControllerSpec } from "../k8s/ingressControllers";
 import { renderDnsmasqConf } from "../render/dnsmasqConf";
 
 /** Our own PriorityClass: `system-cluster-critical` is only admitted in kube-system on many clusters. */
@@ -99,6 +100,22 @@ export interface CdnsSources {
   readonly gatewayHttpRoutes?: boolean;
 }
 
+/** The sidecar's active data-path check (`--node-check-*`); each field unset takes the sidecar's default. */
+export interface CdnsNodeCheck {
+  /** Ports every target node must accept. @default the sidecar's (80, 443) */
+  readonly ports?: readonly number[];
+  /** @default the sidecar's (2000) */
+  readonly intervalMs?: number;
+  /** @default the sidecar's (1000) */
+  readonly timeoutMs?: number;
+  /** @default the sidecar's (2) */
+  readonly rise?: number;
+  /** @default the sidecar's (3) */
+  readonly fall?: number;
+  /** @default the sidecar's (32) */
+  readonly concurrency?: number;
+}
+
 export interface CdnsChartProps {
   /** Zones served, validated and lowercase; the first holds the health and NS names. */
   readonly zones: readonly string[];
@@ -127,6 +144,14 @@ export interface CdnsChartProps {
   readonly fallbackNodeSelector?: string;
   /** Extra sources the sidecar watches. @default {} (Ingresses and Nodes only) */
   readonly sources?: CdnsSources;
+  /**
+   * The ingress controller whose Ready pods decide the targets of its Ingresses (resolved with
+   * lib/k8s/ingressControllers.ts): passed to the sidecar, plus a Role and RoleBinding in its
+   * namespace to watch its pods. @default undefined (targets follow node health only)
+   */
+  readonly ingressController?: IngressControllerSpec;
+  /** The sidecar's TCP check of every target node's ingress ports. @default undefined (off) */
+  readonly nodeCheck?: CdnsNodeCheck;
   /** Directory dnsmasq watches and the sidecar writes. @default DEFAULT_HOSTS_DIR */
   readonly hostsDir?: string;
   /** File the sidecar writes in `hostsDir`. @default DEFAULT_HOSTS_FILE */
@@ -152,6 +177,7 @@ interface Resolved {
   readonly hostsDir: string;
   readonly sidecarHttpPort: number;
   readonly sources: Required<CdnsSources>;
+  readonly ingressController: IngressControllerSpec | undefined;
   readonly dnsmasqResources: ContainerResources;
   readonly sidecarResources: ContainerResources;
   readonly dnsmasqConf: string;
@@ -189,6 +215,8 @@ function resolve(props: CdnsChartProps): Resolved {
     ...(namespaces.length === 0 ? [] : [`--namespaces=${namespaces.join(",")}`]),
     ...(sources.services ? ["--enable-services"] : []),
     ...(sources.gatewayHttpRoutes ? ["--enable-httproutes"] : []),
+    ...ingressControllerArgs(props.ingressController),
+    ...nodeCheckArgs(props.nodeCheck),
   ];
   return {
     zones: props.zones,
@@ -200,11 +228,27 @@ function resolve(props: CdnsChartProps): Resolved {
     hostsDir,
     sidecarHttpPort,
     sources,
+    ingressController: props.ingressController,
     dnsmasqResources: props.dnsmasqResources ?? DEFAULT_DNSMASQ_RESOURCES,
     sidecarResources: props.sidecarResources ?? DEFAULT_SIDECAR_RESOURCES,
     dnsmasqConf,
     sidecarArgs,
   };
+}
+
+function ingressControllerArgs(c: IngressControllerSpec | undefined): string[] {
+  if (c === undefined) return [];
+  return [`--ingress-controller-namespace=${c.namespace}`, `--ingress-controller-selector=${c.podSelector}`, `--ingress-controller-classes=${c.classes.join(",")}`];
+}
+
+function nodeCheckArgs(c: CdnsNodeCheck | undefined): string[] {
+  if (c === undefined) return [];
+  const opt = (flag: string, v: number | undefined) => (v === undefined ? [] : [`--node-check-${flag}=${v}`]);
+  return [
+    "--node-check",
+    ...(c.ports === undefined ? [] : [`--node-check-ports=${c.ports.join(",")}`]),
+    ...opt("interval-ms", c.intervalMs), ...opt("timeout-ms", c.timeoutMs), ...opt("rise", c.rise), ...opt("fall", c.fall), ...opt("concurrency", c.concurrency),
+  ];
 }
 
 /**
@@ -275,6 +319,19 @@ export class CdnsChart extends Chart {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cdns-sidecar" },
       subjects: [{ kind: "ServiceAccount", name: "cdns", namespace: ns }],
     });
+    if (r.ingressController !== undefined) {
+      // The controller's pods only: a Role in its namespace (the sidecar's watch is limited to it and its selector).
+      const podNs = r.ingressController.namespace;
+      new k8s.KubeRole(this, "controller-pods-role", {
+        metadata: { name: "cdns-sidecar-ingress-controller", namespace: podNs, labels },
+        rules: [{ apiGroups: [""], resources: ["pods"], verbs: GET_LIST_WATCH }],
+      });
+      new k8s.KubeRoleBinding(this, "controller-pods-binding", {
+        metadata: { name: "cdns-sidecar-ingress-controller", namespace: podNs, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cdns-sidecar-ingress-controller" },
+        subjects: [{ kind: "ServiceAccount", name: "cdns", namespace: ns }],
+      });
+    }
 
     new k8s.KubeConfigMap(this, "config", {
       metadata: { name: "cdns-dnsmasq", namespace: ns, labels },

@@ -2,17 +2,24 @@
  * The sidecar assembled from its layers, with the outside world injected:
  * main.ts passes real informers and the atomic writer; tests and benchmarks
  * pass InMemoryWatch objects and feed `store` directly.
+ *
+ * The node check (when enabled) is fed from each snapshot: it checks the known
+ * nodes' IPs that some entry lists as a target (served or not, so a node that
+ * left the answers keeps being checked and can come back), and hands its
+ * verdicts back to the store, which schedules a reconcile.
  */
 import type * as http from "node:http";
 import { Controller, type HostsSink } from "./controller";
-import type { Clock } from "./clock";
+import { systemClock, type Clock } from "./clock";
 import { closeServer, createHttpServer, listen } from "./http";
 import type { Logger } from "./log";
 import { SidecarMetrics } from "./metrics";
 import type { SidecarSettings } from "./settings";
 import { parseLabelSelector, type SelectorRequirement } from "../../lib/k8s/labelSelector";
 import { DEFAULT_WATCH_GRACE_MS } from "./source/reflector";
-import { SourceStore } from "./source/store";
+import { NodeChecker, type CheckTarget, type Connect } from "./source/nodeCheck";
+import { SourceStore, type SourceSnapshot } from "./source/store";
+import { tcpConnect } from "./source/tcpConnect";
 import type { WatchSource } from "./watch";
 
 export interface SidecarDeps {
@@ -23,11 +30,15 @@ export interface SidecarDeps {
   readonly clock?: Clock;
   /** Address of the HTTP server. @default all addresses */
   readonly httpHost?: string;
+  /** The node check's connector. @default tcpConnect */
+  readonly connect?: Connect;
 }
 
 export interface RunningSidecar {
   readonly store: SourceStore;
   readonly controller: Controller;
+  /** The data-path check, when settings.nodeCheck is set. */
+  readonly nodeChecker?: NodeChecker;
   readonly server: http.Server;
   /** Bound HTTP port (settings.httpPort, or the one picked for port 0). */
   readonly port: number;
@@ -52,7 +63,21 @@ export function storeOptions(settings: SidecarSettings) {
     optOut: selector(settings.optOutLabel),
     maxTargets: settings.maxTargets,
     fallbackSelector: selector(settings.fallbackNodeSelector),
+    ...(settings.ingressController === undefined ? {} : { controllerClasses: settings.ingressController.classes }),
   };
+}
+
+/** Known nodes' IPs that some entry lists as a target: what the node check checks. */
+export function checkTargets(snap: SourceSnapshot): CheckTarget[] {
+  const owner = new Map<string, string>();
+  // Stand-ins of deleted nodes are not checked: they are out of the answers anyway.
+  for (const n of snap.nodes) {
+    if (n.name.endsWith(" (deleted)")) continue;
+    for (const ip of n.addresses) if (!owner.has(ip)) owner.set(ip, n.name);
+  }
+  const listed = new Set<string>();
+  for (const e of snap.entries) for (const ip of e.targets) if (owner.has(ip)) listed.add(ip);
+  return [...listed].map((ip) => ({ ip, node: owner.get(ip) as string }));
 }
 
 export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps): Promise<RunningSidecar> {
@@ -61,6 +86,18 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
   const store = new SourceStore(storeOptions(settings), () => controller?.schedule());
   const metrics = new SidecarMetrics();
   const watches = await deps.watches(store, metrics);
+  const nodeChecker = settings.nodeCheck === undefined
+    ? undefined
+    : new NodeChecker(settings.nodeCheck, { connect: deps.connect ?? tcpConnect, clock: deps.clock ?? systemClock, onDown: (ips) => store.setCheckDown(ips), metrics, logger: deps.logger });
+  const controllerConfigured = settings.ingressController !== undefined;
+  const source = {
+    snapshot(): SourceSnapshot {
+      const snap = store.snapshot();
+      nodeChecker?.setTargets(checkTargets(snap));
+      if (controllerConfigured) metrics.controllerReadyNodes.set(snap.nodes.filter((n) => n.controllerReady === true).length);
+      return snap;
+    },
+  };
   controller = new Controller(
     {
       zones: settings.zones,
@@ -71,7 +108,7 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
       // Twice the longest a healthy watch can stay silent (its timeout plus the reflector's grace).
       stuckWatchMs: 2 * (settings.watchTimeoutS * 1000 + DEFAULT_WATCH_GRACE_MS),
     },
-    { source: store, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock, metrics },
+    { source, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock, metrics },
   );
   const ctl = controller;
   const server = createHttpServer({ health: () => ctl.health(), metrics: () => ctl.metrics.render() });
@@ -82,16 +119,22 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
     watches: watches.map((w) => w.name),
     hostsDir: settings.hostsDir,
     hostsFile: settings.hostsFile,
+    ...(settings.ingressController === undefined ? {} : { ingressController: settings.ingressController }),
+    ...(settings.nodeCheck === undefined ? {} : { nodeCheck: settings.nodeCheck }),
   });
   // Watches start in the background: a slow API server must not hold up /healthz.
   const started = ctl.start();
+  // It has nothing to check before the first snapshot hands it targets.
+  nodeChecker?.start();
   return {
     store,
     controller: ctl,
+    ...(nodeChecker === undefined ? {} : { nodeChecker }),
     server,
     port,
     started,
     async stop() {
+      await nodeChecker?.stop();
       await ctl.stop();
       await closeServer(server);
     },

@@ -32,6 +32,9 @@ export function startWithKubeConfig(settings: SidecarSettings, kc: KubeConfig, l
       createKubeWatches(kubeTransport(kc), store, {
         enableServices: settings.enableServices,
         enableHttpRoutes: settings.enableHttpRoutes,
+        ...(settings.ingressController === undefined
+          ? {}
+          : { controllerPods: { namespace: settings.ingressController.namespace, labelSelector: settings.ingressController.podSelector } }),
         reflector: { watchTimeoutSeconds: settings.watchTimeoutS },
       }, {
         listPage: (kind) => metrics.listPages.inc({ kind }),

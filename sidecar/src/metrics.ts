@@ -34,6 +34,10 @@ class LabelledValues {
   get(labels: Labels = {}): number {
     return this.values.get(labelText(labels))?.value ?? 0;
   }
+  /** Removes one labelled series (a node that is no longer checked). */
+  delete(labels: Labels): void {
+    this.values.delete(labelText(labels));
+  }
 }
 
 export class Counter extends LabelledValues implements Metric {
@@ -114,6 +118,10 @@ export class SidecarMetrics {
   readonly writes = new Counter("cdns_sidecar_writes_total", "Successful hosts data writes.");
   readonly writesSkipped = new Counter("cdns_sidecar_writes_skipped_total", "Reconciles that found the hosts data unchanged.");
   readonly writeErrors = new Counter("cdns_sidecar_write_errors_total", "Failed hosts data writes.");
+  readonly controllerReadyNodes = new Gauge("cdns_sidecar_controller_ready_nodes", "Nodes running a Ready pod of the configured ingress controller.");
+  readonly nodeCheckUp = new Gauge("cdns_sidecar_node_check_up", "Data-path check of a target node IP: 1 up, 0 down (every ingress port must accept a TCP connection; rise/fall counts apply).", true);
+  readonly nodeChecks = new Counter("cdns_sidecar_node_checks_total", "Data-path checks of one node IP (all its ports), by result.", true);
+  readonly nodeCheckPassIntervals = new Gauge("cdns_sidecar_node_check_pass_intervals", "Check intervals the last pass over every target took (1 when all fit in one interval).");
   readonly writeSeconds = new Histogram("cdns_sidecar_write_duration_seconds", "Time to write the hosts data.", [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
   ]);
@@ -122,6 +130,7 @@ export class SidecarMetrics {
     const all: Metric[] = [
       this.namesServed, this.recordsServed, this.nodeIpsServed, this.ignored, this.heldNames, this.lastSync,
       this.watchUp, this.watchRestarts, this.listPages, this.relists, this.reconciles, this.writes, this.writesSkipped, this.writeErrors, this.writeSeconds,
+      this.controllerReadyNodes, this.nodeCheckUp, this.nodeChecks, this.nodeCheckPassIntervals,
     ];
     return all.flatMap((m) => m.render()).join("\n") + "\n";
   }

@@ -16,6 +16,12 @@ export interface SourceEntry {
   readonly targets: readonly string[];
   /** "Ingress/namespace/name": for logs, metrics and the conflict rule. */
   readonly owner: string;
+  /**
+   * The object is served by the configured ingress controller (an Ingress of its class): a target
+   * IP that a known node owns is served only while a Ready controller pod runs on that node.
+   * @default false
+   */
+  readonly viaController?: boolean;
 }
 
 /** A node as the source sees it. */
@@ -29,6 +35,16 @@ export interface NodeState {
   readonly fallback: boolean;
   /** Carries `node-role.kubernetes.io/control-plane` ("true" or ""): listed as `control-plane.nodes.<zone>`. */
   readonly controlPlane: boolean;
+  /**
+   * A pod of the configured ingress controller is scheduled here (any state) and the node is not
+   * a cDNS node: a candidate target of the controller's Ingresses with an empty status.
+   * Undefined when no controller is configured.
+   */
+  readonly controllerPod?: boolean;
+  /** One of the controller's pods here is Ready and not terminating. Undefined when no controller is configured. */
+  readonly controllerReady?: boolean;
+  /** Addresses of this node the active data-path check reports down (see source/nodeCheck.ts). @default [] */
+  readonly checkFailed?: readonly string[];
 }
 
 /** The complete desired content of the hosts data, as the plan computed it. */

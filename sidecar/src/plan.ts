@@ -4,9 +4,13 @@
  * Rules:
  * - Same hostname from several objects: target sets are merged (see store.ts).
  * - Health: a target IP that belongs to a known node is dropped while every
- *   node owning it is unhealthy (NotReady, cordoned or being deleted); it comes
- *   back as soon as one is healthy again. An IP no known node owns is kept: it
- *   can be an external load balancer the sidecar cannot judge.
+ *   node owning it is unhealthy (NotReady, cordoned or being deleted) or fails
+ *   the active data-path check on that IP; it comes back as soon as one is
+ *   healthy again. An IP no known node owns is kept: it can be an external load
+ *   balancer the sidecar cannot judge.
+ * - Ingress controller: for entries `viaController` (the configured controller's
+ *   Ingresses) a node IP also needs a Ready controller pod on an owning node.
+ *   A name with entries of both kinds serves the union of each entry's kept IPs.
  * - All targets of a name dropped: `allDroppedRule` decides.
  *   - `keep-last` (default): serve the last non-empty set this plan served for
  *     the name; with no history (e.g. just after a restart) serve the unfiltered
@@ -15,14 +19,16 @@
  *   - `drop`: serve nothing for the name until a target is healthy.
  * - Cap: after merging and filtering, at most `maxTargets` IPs per name, the
  *   numerically lowest (deterministic; FACTS.md: ~74 A records fit one answer).
- * - nodeIps: IPs of healthy known nodes that are served for at least one name.
- *   That is exactly the set of nodes taking ingress traffic, which is what
- *   HAProxy (following nodes.<zone>) should balance over; with no names there is
- *   no traffic to balance and the list is empty.
+ * - nodeIps: IPs of healthy known nodes that are served for at least one name
+ *   (healthy as a controller's entry needs it: with a controller configured, a
+ *   node without a Ready controller pod is not in it). That is exactly the set
+ *   of nodes taking ingress traffic, which is what HAProxy (following
+ *   nodes.<zone>) should balance over; with no names the list is empty.
  * - controlPlaneIps: IPs of healthy known nodes labelled control-plane, served
  *   or not (HAProxy's kube API backend follows control-plane.nodes.<zone>;
- *   API traffic does not depend on ingress names). An IP is left out while
- *   every control-plane node owning it is unhealthy.
+ *   API traffic does not depend on ingress names, nor on the ingress
+ *   controller or the data-path check). An IP is left out while every
+ *   control-plane node owning it is unhealthy.
  *
  * Speed: a plan fed the previous result's `lastServed` starts from that
  * result and plans again only the names whose entries changed (and the
@@ -74,12 +80,12 @@ function sortIps(ips: Iterable<string>): string[] {
 const knownSorted = new WeakSet<readonly string[]>();
 
 /**
- * The merged targets of one name, sorted and unique. The common case (one
- * entry, whose targets the source already sorted) reuses that list as is.
+ * The merged targets of one name's entries, sorted and unique. The common case
+ * (one entry, whose targets the source already sorted) reuses that list as is.
  */
-function mergedTargets(lists: readonly (readonly string[])[]): readonly string[] {
-  if (lists.length === 1) {
-    const only = lists[0] as readonly string[];
+function mergedTargets(entries: readonly SourceEntry[]): readonly string[] {
+  if (entries.length === 1) {
+    const only = (entries[0] as SourceEntry).targets;
     if (knownSorted.has(only)) return only;
     if (isSortedUniqueIPv4(only)) {
       knownSorted.add(only);
@@ -88,29 +94,64 @@ function mergedTargets(lists: readonly (readonly string[])[]): readonly string[]
     return sortIps(only);
   }
   const all: string[] = [];
-  for (const l of lists) for (const ip of l) all.push(ip);
+  for (const e of entries) for (const ip of e.targets) all.push(ip);
   return sortIps(all);
 }
 
-/** Node health as the plan reads it; cheap to compute (one entry per node IP). */
+/** Node health as the plan reads it; cheap to compute (one entry per node IP per map). */
 interface Health {
-  /** IP -> healthy? true if any node owning it is healthy. */
+  /** IP -> usable by any entry? true if any node owning it is healthy and passes the data-path check on it. */
   readonly ipHealth: ReadonlyMap<string, boolean>;
+  /** IP -> usable by a controller's entry? ipHealth, and that node runs a Ready controller pod. */
+  readonly ipGated: ReadonlyMap<string, boolean>;
   readonly anyUnhealthy: boolean;
 }
 
 function healthOf(nodes: readonly NodeState[]): Health {
   const ipHealth = new Map<string, boolean>();
-  for (const n of nodes) for (const ip of n.addresses) ipHealth.set(ip, (ipHealth.get(ip) ?? false) || n.healthy);
+  const ipGated = new Map<string, boolean>();
+  for (const n of nodes) {
+    for (const ip of n.addresses) {
+      const up = n.healthy && !(n.checkFailed?.includes(ip) ?? false);
+      // No controller configured: controllerReady is undefined and gates nothing.
+      const gated = up && n.controllerReady !== false;
+      ipHealth.set(ip, (ipHealth.get(ip) ?? false) || up);
+      ipGated.set(ip, (ipGated.get(ip) ?? false) || gated);
+    }
+  }
   let anyUnhealthy = false;
-  for (const healthy of ipHealth.values()) if (!healthy) anyUnhealthy = true;
-  return { ipHealth, anyUnhealthy };
+  // ipGated is false wherever ipHealth is.
+  for (const usable of ipGated.values()) if (!usable) anyUnhealthy = true;
+  return { ipHealth, ipGated, anyUnhealthy };
+}
+
+function sameMap(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [ip, v] of a) if (b.get(ip) !== v) return false;
+  return true;
 }
 
 function sameHealth(a: Health, b: Health): boolean {
-  if (a.ipHealth.size !== b.ipHealth.size) return false;
-  for (const [ip, healthy] of a.ipHealth) if (b.ipHealth.get(ip) !== healthy) return false;
-  return true;
+  return sameMap(a.ipHealth, b.ipHealth) && sameMap(a.ipGated, b.ipGated);
+}
+
+/** The merged targets without the unusable ones (`all` itself when nothing is dropped). */
+function usableTargets(entries: readonly SourceEntry[], all: readonly string[], health: Health): readonly string[] {
+  // Only when something is known unusable: the usual case allocates nothing.
+  if (!health.anyUnhealthy) return all;
+  let gated = 0;
+  for (const e of entries) if (e.viaController === true) gated++;
+  if (gated === 0 || gated === entries.length) {
+    const usable = gated === 0 ? health.ipHealth : health.ipGated;
+    return all.some((ip) => usable.get(ip) === false) ? all.filter((ip) => usable.get(ip) !== false) : all;
+  }
+  // Entries of both kinds: each keeps what its own rule keeps.
+  const keep = new Set<string>();
+  for (const e of entries) {
+    const usable = e.viaController === true ? health.ipGated : health.ipHealth;
+    for (const ip of e.targets) if (usable.get(ip) !== false) keep.add(ip);
+  }
+  return keep.size === all.length ? all : all.filter((ip) => keep.has(ip));
 }
 
 /** Per-name results that are lists, filled in name order. */
@@ -123,12 +164,9 @@ interface NameLists {
 }
 
 /** The served targets of one name (undefined: not served), applying the rules in the header. */
-function planName(name: string, lists: readonly (readonly string[])[], previous: readonly string[] | undefined, input: PlanInput, health: Health, out: NameLists): readonly string[] | undefined {
-  const all = mergedTargets(lists);
-  let served: readonly string[] = all;
-  const { ipHealth } = health;
-  // Filter only when something is known unhealthy: the usual case allocates nothing.
-  if (health.anyUnhealthy && all.some((ip) => ipHealth.get(ip) === false)) served = all.filter((ip) => ipHealth.get(ip) !== false);
+function planName(name: string, entries: readonly SourceEntry[], previous: readonly string[] | undefined, input: PlanInput, health: Health, out: NameLists): readonly string[] | undefined {
+  const all = mergedTargets(entries);
+  let served: readonly string[] = usableTargets(entries, all, health);
   const allDropped = served.length === 0;
   if (allDropped) {
     // The history array itself, not a copy: an unchanged set keeps its identity, which the sink compares first.
@@ -168,8 +206,8 @@ function historyOf(records: ReadonlyMap<string, readonly string[]>, history: rea
  */
 interface PlanMemo {
   readonly entries: readonly SourceEntry[];
-  /** Target lists by name; handed from plan to plan and updated in place. */
-  readonly byName: Map<string, (readonly string[])[]>;
+  /** Entries by name; handed from plan to plan and updated in place. */
+  readonly byName: Map<string, SourceEntry[]>;
   /** The keys of byName, sorted. */
   readonly names: readonly string[];
   readonly health: Health;
@@ -194,22 +232,22 @@ export function planHostsData(input: PlanInput): PlanResult {
 
 /** The whole plan from the entries alone. */
 function planAll(input: PlanInput, health: Health): PlanMemo {
-  // Target lists by name, not copied: entries are read-only and most names have one.
-  const byName = new Map<string, (readonly string[])[]>();
+  // Entries by name, not copied: entries are read-only and most names have one.
+  const byName = new Map<string, SourceEntry[]>();
   for (const e of input.entries) {
     const lists = byName.get(e.hostname);
-    if (lists === undefined) byName.set(e.hostname, [e.targets]);
-    else lists.push(e.targets);
+    if (lists === undefined) byName.set(e.hostname, [e]);
+    else lists.push(e);
   }
   const names = [...byName.keys()].sort();
   // Healthy node IPs not yet seen served: once all are found, names stop being scanned for them.
   const pendingHealthy = new Set<string>();
-  for (const [ip, healthy] of health.ipHealth) if (healthy) pendingHealthy.add(ip);
+  for (const [ip, usable] of health.ipGated) if (usable) pendingHealthy.add(ip);
   const healthyServed: string[] = [];
   const records = new Map<string, readonly string[]>();
   const out: NameLists = { capped: [], held: [], dropped: [], history: [] };
   for (const name of names) {
-    const served = planName(name, byName.get(name) as (readonly string[])[], input.lastServed.get(name), input, health, out);
+    const served = planName(name, byName.get(name) as SourceEntry[], input.lastServed.get(name), input, health, out);
     if (served === undefined) continue;
     records.set(name, served);
     if (pendingHealthy.size > 0) for (const ip of served) if (pendingHealthy.delete(ip)) healthyServed.push(ip);
@@ -299,7 +337,7 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo): PlanMemo
   const fresh = new Set<string>();
   for (const e of removed) {
     const lists = byName.get(e.hostname);
-    const at = lists?.indexOf(e.targets) ?? -1;
+    const at = lists?.indexOf(e) ?? -1;
     // The tables no longer match the entries (an entry was changed in place): start over.
     if (lists === undefined || at < 0) return planAll(input, health);
     lists.splice(at, 1);
@@ -312,9 +350,9 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo): PlanMemo
   for (const e of added) {
     const lists = byName.get(e.hostname);
     touched.add(e.hostname);
-    if (lists !== undefined) lists.push(e.targets);
+    if (lists !== undefined) lists.push(e);
     else {
-      byName.set(e.hostname, [e.targets]);
+      byName.set(e.hostname, [e]);
       if (!gone.delete(e.hostname)) fresh.add(e.hostname);
     }
   }
@@ -370,7 +408,7 @@ function nodeIpsAfter(prev: PlanResult, planned: ReadonlyMap<string, readonly st
   for (const served of planned.values()) {
     for (const ip of served ?? []) {
       maybeGone.delete(ip);
-      if (health.ipHealth.get(ip) === true) now.add(ip);
+      if (health.ipGated.get(ip) === true) now.add(ip);
     }
   }
   if (maybeGone.size > 0) {

@@ -12,6 +12,16 @@ import {
 } from "../../lib/config/defaults";
 import { ALL_DROPPED_RULES, type AllDroppedRule } from "./plan";
 import { parseLabelSelector } from "../../lib/k8s/labelSelector";
+import { INGRESS_CONTROLLER_PRESETS, NO_INGRESS_CONTROLLER, resolveIngressController, type IngressControllerSpec } from "../../lib/k8s/ingressControllers";
+import {
+  DEFAULT_NODE_CHECK_CONCURRENCY,
+  DEFAULT_NODE_CHECK_FALL,
+  DEFAULT_NODE_CHECK_INTERVAL_MS,
+  DEFAULT_NODE_CHECK_PORTS,
+  DEFAULT_NODE_CHECK_RISE,
+  DEFAULT_NODE_CHECK_TIMEOUT_MS,
+  type NodeCheckOptions,
+} from "./source/nodeCheck";
 import { isValidDnsName, normalizeHostname } from "./source/hostnames";
 import { DEFAULT_WATCH_TIMEOUT_SECONDS } from "./source/reflector";
 import type { LogLevel } from "./log";
@@ -40,6 +50,10 @@ export interface SidecarSettings {
   readonly maxTargets: number;
   readonly enableServices: boolean;
   readonly enableHttpRoutes: boolean;
+  /** The ingress controller whose Ready pods decide the targets of its Ingresses; undefined = node health only. */
+  readonly ingressController?: IngressControllerSpec;
+  /** The active data-path check (TCP connects to every target node's ingress ports); undefined = off. */
+  readonly nodeCheck?: NodeCheckOptions;
   /** dnsmasq's pid file: when set, the sink sends SIGHUP after each write. */
   readonly pidFile?: string;
   /** Kubeconfig path; unset = in-cluster service account. */
@@ -70,6 +84,17 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "max-targets", env: "CDNS_MAX_TARGETS", help: `Most IPs served per name. Default ${DEFAULT_MAX_TARGETS}` },
   { flag: "enable-services", env: "CDNS_ENABLE_SERVICES", help: "Also serve annotated LoadBalancer Services. Default false", boolean: true },
   { flag: "enable-httproutes", env: "CDNS_ENABLE_HTTPROUTES", help: "Also serve Gateway API HTTPRoutes (when the CRD exists). Default false", boolean: true },
+  { flag: "ingress-controller", env: "CDNS_INGRESS_CONTROLLER", help: `Ingress controller whose Ready pods decide the targets of its Ingresses: ${Object.keys(INGRESS_CONTROLLER_PRESETS).join(" | ")} | ${NO_INGRESS_CONTROLLER}. Default ${NO_INGRESS_CONTROLLER}` },
+  { flag: "ingress-controller-namespace", env: "CDNS_INGRESS_CONTROLLER_NAMESPACE", help: "Namespace of its pods. Default: the preset's" },
+  { flag: "ingress-controller-selector", env: "CDNS_INGRESS_CONTROLLER_SELECTOR", help: "Label selector of its pods. Default: the preset's" },
+  { flag: "ingress-controller-classes", env: "CDNS_INGRESS_CONTROLLER_CLASSES", help: "Comma-separated IngressClass names it serves, or * for every Ingress. Default: the preset's" },
+  { flag: "node-check", env: "CDNS_NODE_CHECK", help: "TCP-connect to every target node's ingress ports each interval; a node failing it leaves the answers. Default false", boolean: true },
+  { flag: "node-check-ports", env: "CDNS_NODE_CHECK_PORTS", help: `Comma-separated ports every target node must accept. Default ${DEFAULT_NODE_CHECK_PORTS.join(",")}` },
+  { flag: "node-check-interval-ms", env: "CDNS_NODE_CHECK_INTERVAL_MS", help: `Check interval. Default ${DEFAULT_NODE_CHECK_INTERVAL_MS}` },
+  { flag: "node-check-timeout-ms", env: "CDNS_NODE_CHECK_TIMEOUT_MS", help: `Per connect, at most the interval. Default ${DEFAULT_NODE_CHECK_TIMEOUT_MS}` },
+  { flag: "node-check-rise", env: "CDNS_NODE_CHECK_RISE", help: `Successes in a row that bring a node back. Default ${DEFAULT_NODE_CHECK_RISE}` },
+  { flag: "node-check-fall", env: "CDNS_NODE_CHECK_FALL", help: `Failures in a row that take a node out. Default ${DEFAULT_NODE_CHECK_FALL}` },
+  { flag: "node-check-concurrency", env: "CDNS_NODE_CHECK_CONCURRENCY", help: `Node IPs checked at once. Default ${DEFAULT_NODE_CHECK_CONCURRENCY}` },
   { flag: "pid-file", env: "CDNS_PID_FILE", help: "dnsmasq pid file; SIGHUP after each write. Default: none" },
   { flag: "kubeconfig", env: "KUBECONFIG", help: "Kubeconfig file. Default: in-cluster service account" },
   { flag: "log-level", env: "CDNS_LOG_LEVEL", help: "debug | info | warn | error. Default info" },
@@ -176,6 +201,17 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
   const maxTargets = int("max-targets", DEFAULT_MAX_TARGETS, 1, 1000);
   const enableServices = bool("enable-services");
   const enableHttpRoutes = bool("enable-httproutes");
+  const controllerResult = resolveIngressController(
+    {
+      preset: raw["ingress-controller"],
+      namespace: raw["ingress-controller-namespace"],
+      podSelector: raw["ingress-controller-selector"],
+      classes: raw["ingress-controller-classes"] === undefined ? undefined : list(raw["ingress-controller-classes"]),
+    },
+    { preset: "--ingress-controller", namespace: "--ingress-controller-namespace", podSelector: "--ingress-controller-selector", classes: "--ingress-controller-classes" },
+  );
+  if (!controllerResult.ok) problems.push(...controllerResult.problems);
+  const nodeCheck = nodeCheckSettings(raw, bool("node-check"), int, bad);
   const pidFile = raw["pid-file"]?.trim() || undefined;
   if (pidFile !== undefined && !pidFile.startsWith("/")) bad("pid-file", `must be an absolute path, got "${pidFile}"`);
   const kubeconfig = raw["kubeconfig"]?.trim() || undefined;
@@ -189,8 +225,42 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
       zones, hostsDir, hostsFile, httpPort, ingressClass, namespaces, fallbackNodeSelector, optOutLabel,
       debounceMs, maxDelayMs, watchTimeoutS, allDroppedRule: rule, maxTargets, enableServices,
       enableHttpRoutes, pidFile, kubeconfig, logLevel,
+      ...(controllerResult.ok && controllerResult.controller !== undefined ? { ingressController: controllerResult.controller } : {}),
+      ...(nodeCheck === undefined ? {} : { nodeCheck }),
     },
   };
+}
+
+const NODE_CHECK_FLAGS = ["node-check-ports", "node-check-interval-ms", "node-check-timeout-ms", "node-check-rise", "node-check-fall", "node-check-concurrency"];
+
+/** The node check's settings when enabled; its other flags without --node-check are a mistake worth naming. */
+function nodeCheckSettings(
+  raw: RawSettings,
+  enabled: boolean,
+  int: (flag: string, def: number, min: number, max: number) => number,
+  bad: (flag: string, message: string) => void,
+): NodeCheckOptions | undefined {
+  if (!enabled) {
+    for (const f of NODE_CHECK_FLAGS) if (raw[f] !== undefined) bad(f, "has no effect without --node-check");
+    return undefined;
+  }
+  const ports: number[] = [];
+  const portList = raw["node-check-ports"] === undefined ? DEFAULT_NODE_CHECK_PORTS.map(String) : list(raw["node-check-ports"]);
+  if (portList.length === 0 || portList.length > 8) bad("node-check-ports", `must list 1 to 8 ports, got "${raw["node-check-ports"] ?? ""}"`);
+  for (const p of portList) {
+    const n = Number(p);
+    if (!/^[0-9]+$/.test(p) || n < 1 || n > 65535) bad("node-check-ports", `"${p}" is not a port (1-65535)`);
+    else if (ports.includes(n)) bad("node-check-ports", `${n} listed twice`);
+    else ports.push(n);
+  }
+  const intervalMs = int("node-check-interval-ms", DEFAULT_NODE_CHECK_INTERVAL_MS, 100, 600_000);
+  const timeoutMs = int("node-check-timeout-ms", DEFAULT_NODE_CHECK_TIMEOUT_MS, 10, 60_000);
+  // Every check of an interval ends before the next interval starts (nodeCheck.ts).
+  if (timeoutMs > intervalMs) bad("node-check-timeout-ms", `must be at most --node-check-interval-ms (${intervalMs}), got ${timeoutMs}`);
+  const rise = int("node-check-rise", DEFAULT_NODE_CHECK_RISE, 1, 100);
+  const fall = int("node-check-fall", DEFAULT_NODE_CHECK_FALL, 1, 100);
+  const concurrency = int("node-check-concurrency", DEFAULT_NODE_CHECK_CONCURRENCY, 1, 1024);
+  return { ports, intervalMs, timeoutMs, rise, fall, concurrency };
 }
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {

@@ -104,3 +104,34 @@ export function node(
     },
   };
 }
+
+/** An ingress controller pod as the API server returns it (kube-system, the rke2-ingress-nginx labels). */
+export function pod(
+  name: string,
+  nodeName: string | undefined,
+  opts: { ready?: boolean; deleting?: boolean; phase?: string; ns?: string } = {},
+): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: opts.ns ?? "kube-system",
+      labels: { "app.kubernetes.io/name": "rke2-ingress-nginx", "app.kubernetes.io/component": "controller" },
+      managedFields: [{ manager: "kubelet", fieldsV1: { "f:status": {} } }],
+      ...(opts.deleting === true ? { deletionTimestamp: "2025-01-01T00:00:00Z" } : {}),
+    },
+    spec: {
+      ...(nodeName === undefined ? {} : { nodeName }),
+      containers: [{ name: "controller", image: "rancher/nginx-ingress-controller:v1.14.5-hardened1", ports: [{ containerPort: 80, hostPort: 80 }] }],
+    },
+    status: {
+      phase: opts.phase ?? "Running",
+      conditions: [
+        { type: "Initialized", status: "True" },
+        { type: "Ready", status: opts.ready === false ? "False" : "True", lastTransitionTime: "2025-01-01T00:00:00Z" },
+      ],
+      containerStatuses: [{ name: "controller", ready: opts.ready !== false }],
+    },
+  };
+}

@@ -124,7 +124,11 @@ describe("planHostsData from the previous plan", () => {
     const out = xs.filter(() => r() < 0.15);
     return out.length >= min ? out : xs.slice(0, min);
   };
-  const entry = (r: () => number): SourceEntry => e(NAMES[Math.floor(r() * NAMES.length)] as string, pick(r, IPS, 1), `Ingress/ns/${Math.floor(r() * 1000)}`);
+  const entry = (r: () => number): SourceEntry => {
+    const x = e(NAMES[Math.floor(r() * NAMES.length)] as string, pick(r, IPS, 1), `Ingress/ns/${Math.floor(r() * 1000)}`);
+    // About half are the ingress controller's, so names mix both kinds of entries.
+    return r() < 0.5 ? { ...x, viaController: true } : x;
+  };
   const comparable = (p: ReturnType<typeof plan>) => ({
     records: [...p.data.records],
     nodeIps: p.data.nodeIps,
@@ -135,12 +139,14 @@ describe("planHostsData from the previous plan", () => {
     dropped: p.dropped,
   });
 
-  it("equals a plan from scratch through target changes, adds, removes, health flips and setting changes", () => {
+  it("equals a plan from scratch through target changes, adds, removes, health, controller pod and node check flips and setting changes", () => {
     const r = rng(42);
     for (let run = 0; run < 30; run++) {
       // Enough entries that a step changes a small part of them, as plans from the previous one are made for.
       let entries: SourceEntry[] = Array.from({ length: 60 }, () => entry(r));
       let health = IPS.map(() => r() < 0.7);
+      let controllerReady = IPS.map(() => r() < 0.7);
+      let checkFailed = IPS.map(() => r() < 0.1);
       let rule = ALL_DROPPED_RULES[run % ALL_DROPPED_RULES.length] as AllDroppedRule;
       let maxTargets = 3;
       let prev = plan({ entries });
@@ -154,10 +160,15 @@ describe("planHostsData from the previous plan", () => {
         else if (what < 0.7 && entries.length > 0) {
           const i = Math.floor(r() * entries.length);
           entries = entries.filter((_, j) => j !== i);
-        } else if (what < 0.8) health = health.map((h) => (r() < 0.2 ? !h : h));
+        } else if (what < 0.74) health = health.map((h) => (r() < 0.2 ? !h : h));
+        else if (what < 0.77) controllerReady = controllerReady.map((h) => (r() < 0.2 ? !h : h));
+        else if (what < 0.8) checkFailed = checkFailed.map((h) => (r() < 0.2 ? !h : h));
         else if (what < 0.83) rule = ALL_DROPPED_RULES[Math.floor(r() * ALL_DROPPED_RULES.length)] as AllDroppedRule;
         else if (what < 0.86) maxTargets = 5 - maxTargets;
-        const nodes = IPS.slice(0, 6).map((ip, i) => ({ name: `w${i}`, addresses: [ip], healthy: health[i] as boolean, fallback: true, controlPlane: i < 2 }));
+        const nodes: NodeState[] = IPS.slice(0, 6).map((ip, i) => ({
+          name: `w${i}`, addresses: [ip], healthy: health[i] as boolean, fallback: true, controlPlane: i < 2,
+          controllerPod: true, controllerReady: controllerReady[i] as boolean, ...(checkFailed[i] === true ? { checkFailed: [ip] } : {}),
+        }));
         const over = { entries, nodes, allDroppedRule: rule, maxTargets };
         // A copy of lastServed has no memo: the plan is computed from scratch.
         const scratch = plan({ ...over, lastServed: new Map(prev.lastServed) });
@@ -198,5 +209,66 @@ describe("planHostsData from the previous plan", () => {
     const twice = plan(input);
     assert.deepEqual([...twice.data.records], [["a.apps.example.com", ["10.0.0.2"]], ["b.apps.example.com", ["10.0.0.1"]]]);
     assert.deepEqual([...once.data.records], [...twice.data.records]);
+  });
+});
+
+describe("planHostsData with an ingress controller and the node check", () => {
+  // A worker with the controller's pod in a given state (no controller configured: both undefined).
+  const w = (name: string, ip: string, ready: boolean | undefined, over: Partial<NodeState> = {}): NodeState => ({
+    name, addresses: [ip], healthy: true, fallback: true, controlPlane: false,
+    ...(ready === undefined ? {} : { controllerPod: true, controllerReady: ready }), ...over,
+  });
+  const via = (hostname: string, targets: string[], owner = "Ingress/web/x"): SourceEntry => ({ ...e(hostname, targets, owner), viaController: true });
+  const A = "a.apps.example.com";
+
+  it("drops a controller's target whose node has no Ready controller pod, keeps IPs no node owns", () => {
+    const nodes = [w("w1", "10.0.0.1", true), w("w2", "10.0.0.2", false), w("w3", "10.0.0.3", true, { controllerPod: false, controllerReady: false })];
+    const r = plan({ entries: [via(A, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "192.0.2.7"])], nodes });
+    assert.deepEqual(r.data.records.get(A), ["10.0.0.1", "192.0.2.7"]);
+    assert.deepEqual(r.data.nodeIps, ["10.0.0.1"]);
+  });
+
+  it("leaves entries of other objects (another class, a Service) to node health alone", () => {
+    const nodes = [w("w1", "10.0.0.1", true), w("w2", "10.0.0.2", false)];
+    const r = plan({ entries: [e("b.apps.example.com", ["10.0.0.1", "10.0.0.2"], "Ingress/web/other-class")], nodes });
+    assert.deepEqual(r.data.records.get("b.apps.example.com"), ["10.0.0.1", "10.0.0.2"]);
+    assert.deepEqual(r.data.nodeIps, ["10.0.0.1"], "nodes.<zone> lists only nodes whose controller pod is Ready");
+  });
+
+  it("serves the union of what each entry keeps when a name has both kinds", () => {
+    const nodes = [w("w1", "10.0.0.1", true), w("w2", "10.0.0.2", false), w("w3", "10.0.0.3", false)];
+    const r = plan({ entries: [via(A, ["10.0.0.1", "10.0.0.2"]), e(A, ["10.0.0.3"], "Service/web/lb")], nodes });
+    assert.deepEqual(r.data.records.get(A), ["10.0.0.1", "10.0.0.3"]);
+  });
+
+  it("a controller rolled everywhere at once: the all-dropped rule holds the last set", () => {
+    const ready = [w("w1", "10.0.0.1", true), w("w2", "10.0.0.2", true)];
+    const first = plan({ entries: [via(A, ["10.0.0.1", "10.0.0.2"])], nodes: ready });
+    const none = plan({ entries: [via(A, ["10.0.0.1", "10.0.0.2"])], nodes: [w("w1", "10.0.0.1", false), w("w2", "10.0.0.2", false)], lastServed: first.lastServed });
+    assert.deepEqual(none.data.records.get(A), ["10.0.0.1", "10.0.0.2"]);
+    assert.deepEqual(none.held, [A]);
+    assert.deepEqual(none.data.nodeIps, []);
+  });
+
+  it("a node IP failing the data-path check leaves every name and nodes.<zone>, but not control-plane.nodes.<zone>", () => {
+    const nodes = [
+      w("w1", "10.0.0.1", undefined),
+      w("w2", "10.0.0.2", undefined, { checkFailed: ["10.0.0.2"], controlPlane: true }),
+      w("w3", "10.0.0.3", undefined),
+    ];
+    const r = plan({ entries: [e(A, ["10.0.0.1", "10.0.0.2"]), via("v.apps.example.com", ["10.0.0.2", "10.0.0.3"])], nodes });
+    assert.deepEqual(r.data.records.get(A), ["10.0.0.1"]);
+    assert.deepEqual(r.data.records.get("v.apps.example.com"), ["10.0.0.3"]);
+    assert.deepEqual(r.data.nodeIps, ["10.0.0.1", "10.0.0.3"]);
+    assert.deepEqual(r.data.controlPlaneIps, ["10.0.0.2"]);
+  });
+
+  it("a controller pod turning Ready again brings the IP back through the memo path", () => {
+    const entries = [via(A, ["10.0.0.1", "10.0.0.2"])];
+    const down = plan({ entries, nodes: [w("w1", "10.0.0.1", true), w("w2", "10.0.0.2", false)] });
+    assert.deepEqual(down.data.records.get(A), ["10.0.0.1"]);
+    const up = plan({ entries, nodes: [w("w1", "10.0.0.1", true), w("w2", "10.0.0.2", true)], lastServed: down.lastServed });
+    assert.deepEqual(up.data.records.get(A), ["10.0.0.1", "10.0.0.2"]);
+    assert.deepEqual(up.data.nodeIps, ["10.0.0.1", "10.0.0.2"]);
   });
 });

@@ -15,6 +15,12 @@ export interface SourceContext {
   readonly optOut?: readonly SelectorRequirement[];
   /** Most targets one object may contribute to a name (see plan.ts for the merged cap). */
   readonly maxTargets: number;
+  /**
+   * IngressClass names the configured ingress controller serves (`*` alone: every Ingress);
+   * undefined when no controller is configured. Its Ingresses' entries are `viaController`, and
+   * with an empty status they target the nodes running a controller pod instead of the fallback nodes.
+   */
+  readonly controllerClasses?: readonly string[];
 }
 
 /** One thing not served. `host` is "" when the whole object (or all its targets) is concerned. */

@@ -3,7 +3,9 @@
  * feeding the SourceStore. With main.ts, the only module that talks to an API server.
  *
  * Watched: networking.k8s.io/v1 Ingresses and core/v1 Nodes always; core/v1 Services and
- * gateway.networking.k8s.io/v1 HTTPRoutes and Gateways when enabled. An enabled kind whose API is
+ * gateway.networking.k8s.io/v1 HTTPRoutes and Gateways when enabled; the configured ingress
+ * controller's core/v1 Pods, in its namespace and by its label selector only (what a namespaced
+ * Role allows, and no other pod reaches the sidecar). An enabled kind whose API is
  * not served (the Gateway API CRDs not installed) is a failing watch like any other: retried with
  * backoff, named by /readyz, and picked up as soon as the CRDs appear, without a restart.
  */
@@ -17,17 +19,24 @@ export const GATEWAY_GROUP = "gateway.networking.k8s.io";
 export interface KubeWatchOptions {
   readonly enableServices: boolean;
   readonly enableHttpRoutes: boolean;
+  /** The ingress controller's pods to watch. @default undefined (none) */
+  readonly controllerPods?: { readonly namespace: string; readonly labelSelector: string };
   /** Passed to every reflector (timeouts, page size). @default the reflector's defaults */
   readonly reflector?: Partial<Pick<ReflectorOptions, "pageSize" | "watchTimeoutSeconds" | "watchGraceMs" | "requestTimeoutMs">>;
 }
 
 export function createKubeWatches(transport: KubeTransport, store: SourceStore, opts: KubeWatchOptions, observer?: ReflectorObserver): WatchSource[] {
-  const make = (kind: ReflectorOptions["kind"], path: string) => new Reflector({ kind, path, ...(opts.reflector ?? {}) }, transport, store, observer);
+  const make = (kind: ReflectorOptions["kind"], path: string, query?: Record<string, string>) =>
+    new Reflector({ kind, path, ...(query === undefined ? {} : { query }), ...(opts.reflector ?? {}) }, transport, store, observer);
   const watches: WatchSource[] = [make("Ingress", "/apis/networking.k8s.io/v1/ingresses"), make("Node", "/api/v1/nodes")];
   if (opts.enableServices) watches.push(make("Service", "/api/v1/services"));
   if (opts.enableHttpRoutes) {
     watches.push(make("HTTPRoute", `/apis/${GATEWAY_GROUP}/v1/httproutes`));
     watches.push(make("Gateway", `/apis/${GATEWAY_GROUP}/v1/gateways`));
+  }
+  if (opts.controllerPods !== undefined) {
+    const { namespace, labelSelector } = opts.controllerPods;
+    watches.push(make("Pod", `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { labelSelector }));
   }
   return watches;
 }

@@ -13,10 +13,15 @@
  *   legacy `kubernetes.io/ingress.class` annotation) differs. An Ingress with no
  *   class at all is skipped too: which class is the cluster default is not
  *   something the sidecar watches.
+ *
+ * An Ingress of a class the configured ingress controller serves (ctx.controllerClasses)
+ * gives `viaController` entries: the plan keeps its node IPs only while the controller's pod
+ * on that node is Ready, and an empty status targets the nodes running a controller pod.
  */
 import type { SourceEntry } from "../model";
 import type { Ignored, SourceContext, SourceResult } from "./context";
 import { checkHostname } from "./hostnames";
+import { servesClass } from "../../../lib/k8s/ingressControllers";
 import { formatLabelSelector, selectorMatches } from "../../../lib/k8s/labelSelector";
 import { isObj, ownerOf, readMeta, str } from "./objects";
 import { targetsFromStatus } from "./targets";
@@ -50,6 +55,7 @@ export function entriesForHosts(
   targets: readonly string[],
   ctx: SourceContext,
   ignored: Ignored[],
+  viaController = false,
 ): SourceEntry[] {
   const entries: SourceEntry[] = [];
   const seen = new Set<string>();
@@ -62,10 +68,11 @@ export function entriesForHosts(
     if (seen.has(v.hostname)) continue;
     seen.add(v.hostname);
     if (targets.length === 0) {
-      ignored.push({ owner, host: v.hostname, reason: "no_targets", detail: "no IPv4 status address and no fallback node" });
+      const none = viaController ? "no node running an ingress controller pod" : "no fallback node";
+      ignored.push({ owner, host: v.hostname, reason: "no_targets", detail: `no IPv4 status address and ${none}` });
       continue;
     }
-    entries.push({ hostname: v.hostname, targets: [...targets], owner });
+    entries.push(viaController ? { hostname: v.hostname, targets: [...targets], owner, viaController } : { hostname: v.hostname, targets: [...targets], owner });
   }
   return entries;
 }
@@ -76,8 +83,8 @@ export function entriesFromIngress(ingress: unknown, ctx: SourceContext): Source
   const owner = ownerOf("Ingress", meta);
   const filtered = objectFilter(owner, meta.namespace, meta.labels, ctx);
   if (filtered !== undefined) return { entries: [], ignored: [filtered] };
+  const cls = str(isObj(ingress.spec) ? ingress.spec.ingressClassName : undefined) ?? meta.annotations[LEGACY_CLASS_ANNOTATION];
   if (ctx.ingressClass !== undefined) {
-    const cls = str(isObj(ingress.spec) ? ingress.spec.ingressClassName : undefined) ?? meta.annotations[LEGACY_CLASS_ANNOTATION];
     if (cls !== ctx.ingressClass) {
       return { entries: [], ignored: [{ owner, host: "", reason: "filtered_class", detail: `class ${cls ?? "(none)"}` }] };
     }
@@ -94,10 +101,11 @@ export function entriesFromIngress(ingress: unknown, ctx: SourceContext): Source
     hosts.push(host);
   }
   if (hosts.length === 0) return { entries: [], ignored: [] };
-  const t = targetsFromStatus(ingress.status, owner, ctx);
+  const viaController = ctx.controllerClasses !== undefined && servesClass(ctx.controllerClasses, cls);
+  const t = targetsFromStatus(ingress.status, owner, ctx, viaController);
   if (t.malformed) return malformed(owner, "status.loadBalancer.ingress is not a list of objects");
   const ignored: Ignored[] = [];
-  const entries = entriesForHosts(owner, hosts, t.targets, ctx, ignored);
+  const entries = entriesForHosts(owner, hosts, t.targets, ctx, ignored, viaController);
   // Target problems matter only when the object serves something.
   return { entries, ignored: entries.length > 0 ? [...t.ignored, ...ignored] : ignored };
 }

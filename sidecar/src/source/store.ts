@@ -13,9 +13,19 @@
  * Each object's result is cached until that object changes, so a reconcile
  * recomputes only what changed (10,000 Ingresses took ~65 ms to recompute
  * every time). A result that read the node list (fallback targets, used when
- * an object's status is empty) is also dropped when any Node changes in a way
- * the plan sees; HTTPRoute results are dropped when any Gateway changes,
- * since their addresses come from there.
+ * an object's status is empty) is also dropped when what it reads of the nodes
+ * changes: a node's addresses, its fallback label, whether it runs an ingress
+ * controller pod (the controller's fallback), a node added or deleted. Health
+ * (Ready, cordon, the controller pod's readiness, the data-path check) is read
+ * by the plan only, so a health flip keeps every cached result. HTTPRoute
+ * results are dropped when any Gateway changes, since their addresses come
+ * from there.
+ *
+ * Ingress controller pods (when a controller is configured) are kept as
+ * node -> how many pods, how many Ready (pods.ts), and show in nodes() as
+ * NodeState.controllerPod / controllerReady; a pod change that alters neither
+ * count's zero-ness schedules nothing. The data-path check's verdicts (IPs down)
+ * are handed in with setCheckDown() and show as NodeState.checkFailed.
  *
  * Deleted nodes: Rancher deletes a dead node's Node object before the ingress
  * controller rewrites the Ingress statuses that still list its IP. An IP no
@@ -33,12 +43,13 @@ import type { NodeState, SourceEntry } from "../model";
 import type { Ignored, SourceContext, SourceResult } from "./context";
 import { entriesFromHttpRoute, gatewayAddresses } from "./httproute";
 import { entriesFromIngress } from "./ingress";
-import { nodeStateFromNode } from "./node";
+import { isCdnsNode, nodeStateFromNode } from "./node";
+import { controllerPodState, type ControllerPodState } from "./pods";
 import type { SelectorRequirement } from "../../../lib/k8s/labelSelector";
-import { readMeta } from "./objects";
+import { isObj, readMeta } from "./objects";
 import { entriesFromService } from "./service";
 
-export type WatchedKind = "Ingress" | "Node" | "Service" | "HTTPRoute" | "Gateway";
+export type WatchedKind = "Ingress" | "Node" | "Service" | "HTTPRoute" | "Gateway" | "Pod";
 
 export interface SourceStoreOptions extends Omit<SourceContext, "nodes"> {
   /** The fallback node selector (an empty one selects no node). */
@@ -63,6 +74,23 @@ function sameNode(a: NodeState | undefined, b: NodeState | undefined): boolean {
   return a.healthy === b.healthy && a.fallback === b.fallback && a.controlPlane === b.controlPlane && a.addresses.join(",") === b.addresses.join(",");
 }
 
+/** What the entriesFrom*() functions read of a node (targets.ts) changed: cached results that read nodes are stale. */
+function sourceVisibleChange(a: NodeState | undefined, b: NodeState | undefined): boolean {
+  if (a === undefined || b === undefined) return a !== b;
+  return a.fallback !== b.fallback || a.addresses.join(",") !== b.addresses.join(",");
+}
+
+function samePod(a: ControllerPodState | undefined, b: ControllerPodState | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.node === b.node && a.ready === b.ready;
+}
+
+/** Controller pods on one node. */
+interface PodCount {
+  pods: number;
+  ready: number;
+}
+
 interface CachedResult {
   readonly result: SourceResult;
   /** The computation read ctx.nodes, so a node change can alter it. */
@@ -84,6 +112,14 @@ export class SourceStore {
   private readonly objects = new Map<WatchedKind, Map<string, unknown>>();
   private readonly nodeStates = new Map<string, NodeState>();
   private readonly malformedNodes = new Set<string>();
+  /** Names of nodes carrying the cDNS taint: never a controller fallback target. */
+  private readonly cdnsNodes = new Set<string>();
+  /** Ingress controller pods by object key, and their counts by node name. */
+  private readonly pods = new Map<string, ControllerPodState>();
+  private readonly podCounts = new Map<string, PodCount>();
+  private readonly malformedPods = new Set<string>();
+  /** Node IPs the data-path check reports down. */
+  private checkDown: ReadonlySet<string> = new Set();
   /** IPs of deleted nodes that entries may still list: IP -> the node's name. */
   private readonly goneIps = new Map<string, string>();
   /** Per kind, object key -> its last computed result; absent = recompute on the next snapshot. */
@@ -101,6 +137,7 @@ export class SourceStore {
 
   upsert(kind: WatchedKind, obj: unknown): void {
     const key = keyOf(obj);
+    if (kind === "Pod") return this.setPod(key, obj);
     if (kind === "Node") {
       const state = nodeStateFromNode(obj, this.opts.fallbackSelector);
       if (state === undefined) {
@@ -110,9 +147,13 @@ export class SourceStore {
       const before = this.nodeStates.get(key);
       this.nodeStates.set(key, state);
       for (const ip of state.addresses) this.goneIps.delete(ip);
+      const cdns = isObj(obj) && isObj(obj.spec) && isCdnsNode(obj.spec);
+      const cdnsChanged = cdns !== this.cdnsNodes.has(state.name);
+      if (cdns) this.cdnsNodes.add(state.name);
+      else this.cdnsNodes.delete(state.name);
       // Heartbeat-only updates change nothing the plan reads: no reconcile.
-      if (!sameNode(before, state)) {
-        this.nodesChanged();
+      if (!sameNode(before, state) || cdnsChanged) {
+        this.nodesChanged(sourceVisibleChange(before, state) || cdnsChanged);
         this.onChange(kind);
       }
       return;
@@ -127,13 +168,18 @@ export class SourceStore {
 
   remove(kind: WatchedKind, obj: unknown): void {
     const key = keyOf(obj);
+    if (kind === "Pod") {
+      this.malformedPods.delete(key);
+      return this.setPod(key, undefined);
+    }
     if (kind === "Node") {
       this.malformedNodes.delete(key);
       const before = this.nodeStates.get(key);
       if (before !== undefined && this.nodeStates.delete(key)) {
+        this.cdnsNodes.delete(before.name);
         const owned = new Set([...this.nodeStates.values()].flatMap((n) => n.addresses));
         for (const ip of before.addresses) if (!owned.has(ip)) this.goneIps.set(ip, before.name);
-        this.nodesChanged();
+        this.nodesChanged(true);
         this.onChange(kind);
       }
       return;
@@ -145,9 +191,36 @@ export class SourceStore {
     }
   }
 
-  /** Current nodes, then one unhealthy stand-in per remembered IP of a deleted node. */
+  /**
+   * The data-path check's verdict: these node IPs are down (every other one is up). Schedules a
+   * reconcile when it differs from the last one.
+   */
+  setCheckDown(ips: ReadonlySet<string>): void {
+    if (ips.size === this.checkDown.size && [...ips].every((ip) => this.checkDown.has(ip))) return;
+    this.checkDown = new Set(ips);
+    this.nodesChanged(false);
+    this.onChange("Node");
+  }
+
+  /** Current nodes (with their controller pods and check verdicts), then one unhealthy stand-in per remembered IP of a deleted node. */
   nodes(): NodeState[] {
-    const out = [...this.nodeStates.values()];
+    const controller = this.opts.controllerClasses !== undefined;
+    const out: NodeState[] = [];
+    for (const state of this.nodeStates.values()) {
+      if (!controller && this.checkDown.size === 0) {
+        out.push(state);
+        continue;
+      }
+      const extra: { controllerPod?: boolean; controllerReady?: boolean; checkFailed?: readonly string[] } = {};
+      if (controller) {
+        const count = this.podCounts.get(state.name);
+        extra.controllerPod = count !== undefined && count.pods > 0 && !this.cdnsNodes.has(state.name);
+        extra.controllerReady = count !== undefined && count.ready > 0;
+      }
+      const failed = this.checkDown.size === 0 ? [] : state.addresses.filter((ip) => this.checkDown.has(ip));
+      if (failed.length > 0) extra.checkFailed = failed;
+      out.push({ ...state, ...extra });
+    }
     for (const [ip, name] of this.goneIps) out.push({ name: `${name} (deleted)`, addresses: [ip], healthy: false, fallback: false, controlPlane: false });
     return out;
   }
@@ -159,6 +232,7 @@ export class SourceStore {
 
   /** Number of stored objects of `kind`. */
   count(kind: WatchedKind): number {
+    if (kind === "Pod") return this.pods.size;
     return kind === "Node" ? this.nodeStates.size : this.map(kind).size;
   }
 
@@ -171,6 +245,7 @@ export class SourceStore {
       reason: "malformed_object" as const,
       detail: "node without a name",
     }));
+    for (const k of this.malformedPods) ignored.push({ owner: `Pod/${k}`, host: "", reason: "malformed_object", detail: "ingress controller pod without a name" });
     const assembled = this.refill() ?? this.assemble();
     for (const i of assembled.ignored) ignored.push(i);
     this.forgetUnlistedGoneIps(assembled.entries);
@@ -284,7 +359,7 @@ export class SourceStore {
     if (kind === "Gateway") {
       this.results.delete("HTTPRoute");
       this.assembled = undefined;
-    } else if (kind !== "Node") this.drop(kind, key);
+    } else if (kind !== "Node" && kind !== "Pod") this.drop(kind, key);
   }
 
   /** Forgets one cached result, remembering its slots for refill(). */
@@ -300,11 +375,53 @@ export class SourceStore {
     stale.set(key, c);
   }
 
-  private nodesChanged(): void {
+  /** A node changed; `sourceVisible`: in what the entriesFrom*() functions read of it (not only health). */
+  private nodesChanged(sourceVisible: boolean): void {
     this.nodeList = undefined;
+    if (!sourceVisible) return;
     for (const [kind, cache] of this.results) {
       for (const [key, c] of cache) if (c.usedNodes) this.drop(kind, key);
     }
+  }
+
+  /** Records (or, with undefined, forgets) one controller pod; reconciles when a node's pods or Ready pods go from none to some or back. */
+  private setPod(key: string, obj: unknown): void {
+    let after: ControllerPodState | undefined;
+    if (obj !== undefined) {
+      const read = controllerPodState(obj);
+      if (read.kind === "malformed") {
+        this.malformedPods.add(key);
+        return;
+      }
+      if (read.kind === "scheduled") after = read.state;
+    }
+    const before = this.pods.get(key);
+    if (samePod(before, after)) return;
+    const nodes = new Set([before?.node, after?.node].filter((n): n is string => n !== undefined));
+    const was = new Map([...nodes].map((n) => [n, { ...(this.podCounts.get(n) ?? { pods: 0, ready: 0 }) }]));
+    if (before !== undefined) this.countPod(before, -1);
+    if (after !== undefined) {
+      this.pods.set(key, after);
+      this.countPod(after, 1);
+    } else this.pods.delete(key);
+    let placed = false;
+    let readiness = false;
+    for (const [n, w] of was) {
+      const now = this.podCounts.get(n) ?? { pods: 0, ready: 0 };
+      if (w.pods > 0 !== now.pods > 0) placed = true;
+      if (w.ready > 0 !== now.ready > 0) readiness = true;
+    }
+    if (!placed && !readiness) return;
+    this.nodesChanged(placed);
+    this.onChange("Pod");
+  }
+
+  private countPod(pod: ControllerPodState, by: 1 | -1): void {
+    const c = this.podCounts.get(pod.node) ?? { pods: 0, ready: 0 };
+    c.pods += by;
+    if (pod.ready) c.ready += by;
+    if (c.pods === 0) this.podCounts.delete(pod.node);
+    else this.podCounts.set(pod.node, c);
   }
 
   private map(kind: WatchedKind): Map<string, unknown> {

@@ -11,11 +11,15 @@
  * - The fallback takes every node carrying the fallback label, healthy or not:
  *   the plan filters by health, so the all-dropped rule (keep-last) applies to
  *   fallback names too.
+ * - An object served by the configured ingress controller (`viaController`)
+ *   falls back instead to the nodes running a controller pod (Ready or not,
+ *   never a cDNS node): the plan keeps those with a Ready one.
  * - More than `maxTargets`: the numerically lowest `maxTargets` IPs are kept
  *   (deterministic, so the file does not churn) and `too_many_targets` is
  *   reported. FACTS.md: ~74 A records fit in dnsmasq's 1232-byte EDNS answer.
  */
 import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
+import type { NodeState } from "../model";
 import type { SourceContext, Ignored } from "./context";
 import { compareIPv4 } from "./hostnames";
 import { isObj, str } from "./objects";
@@ -27,7 +31,7 @@ export interface TargetsResult {
   readonly malformed: boolean;
 }
 
-export function targetsFromStatus(status: unknown, owner: string, ctx: SourceContext): TargetsResult {
+export function targetsFromStatus(status: unknown, owner: string, ctx: SourceContext, viaController = false): TargetsResult {
   const ignored: Ignored[] = [];
   const lb = isObj(status) && isObj(status.loadBalancer) ? status.loadBalancer : undefined;
   const raw = lb?.ingress;
@@ -47,7 +51,8 @@ export function targetsFromStatus(status: unknown, owner: string, ctx: SourceCon
   }
   let targets = [...ips];
   if (list.length === 0) {
-    targets = [...new Set(ctx.nodes.filter((n) => n.fallback).flatMap((n) => n.addresses))];
+    const candidate = viaController ? (n: NodeState) => n.controllerPod === true : (n: NodeState) => n.fallback;
+    targets = [...new Set(ctx.nodes.filter(candidate).flatMap((n) => n.addresses))];
   }
   targets.sort(compareIPv4);
   if (targets.length > ctx.maxTargets) {

@@ -55,6 +55,19 @@ function trimNode(o: Obj): unknown {
   return { metadata: trimMeta(o.metadata, false), spec, status };
 }
 
+/** Ingress controller pods (pods.ts): where they run and whether they are Ready; no containers, volumes or managedFields. */
+function trimPod(o: Obj): unknown {
+  const spec = isObj(o.spec) ? pick(o.spec, ["nodeName"]) : o.spec;
+  let status: unknown = o.status;
+  if (isObj(o.status)) {
+    const conditions = Array.isArray(o.status.conditions)
+      ? o.status.conditions.map((c) => (isObj(c) ? pick(c, ["type", "status"]) : c))
+      : o.status.conditions;
+    status = { ...pick(o.status, ["phase"]), conditions };
+  }
+  return { metadata: trimMeta(o.metadata, false), spec, status };
+}
+
 function trimGeneric(o: Obj): unknown {
   const out: Record<string, unknown> = { ...o, metadata: trimMeta(o.metadata, true) };
   return out;
@@ -68,6 +81,8 @@ export function trimObject(kind: WatchedKind, obj: unknown): unknown {
       return trimIngress(obj);
     case "Node":
       return trimNode(obj);
+    case "Pod":
+      return trimPod(obj);
     default:
       return trimGeneric(obj);
   }
