@@ -199,6 +199,9 @@ export async function measureDnsmasqChanges(opts: ChangeRunOptions): Promise<Cha
   try {
     const barrier = layout.paced ? createDnsBarrier({ server: d.address, port: d.port, name: healthName(BENCH_ZONE), timeoutMs: timeoutMs }) : undefined;
     const writer = new AtomicHostsWriter({ dir: d.hostsDir, shards: layout.shards, log: () => undefined, ...(barrier === undefined ? {} : { barrier }) });
+    // The prober answers before anything is measured (a worker takes a moment to start).
+    prober.setNames([healthName(BENCH_ZONE)]);
+    await prober.firstMatches({ [healthName(BENCH_ZONE)]: ["127.0.0.1"] }, clock(), 10_000);
     const base = work.data();
     add("start", await measureChange(prober, writer, layout, undefined, base, timeoutMs));
     let current = base;

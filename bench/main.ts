@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_HOSTS_SHARDS } from "../sidecar/src/sink/shards";
 import { installSignalCleanup } from "./cleanup";
+import { changeTargets, measureDnsmasqSide, type DnsmasqChangesResults } from "./dnsmasqSide";
 import { measurePropagation, type PropagationResult } from "./propagation";
 import { measureQps, type QpsResult } from "./qps";
 import { measureRenderWrite, type RenderWriteResult } from "./renderWrite";
@@ -30,6 +31,8 @@ export interface BenchResults {
   readonly renderWrite: RenderWriteResult[];
   readonly rss: { readonly baseline: RssResult; readonly sizes: RssResult[] };
   readonly qps: QpsResult;
+  /** dnsmasq under changes at 10,000 names over 100 nodes (no API server): see dnsmasqChanges.ts. */
+  readonly dnsmasqChanges: DnsmasqChangesResults;
   readonly targets: Target[];
 }
 
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   }
   log("dnsperf: ours, minimal and tiny hosts data, 7 rounds");
   const qps = await measureQps(BIG, 3, 7);
+  const dnsmasqChanges = await measureDnsmasqSide(log);
 
   const big = <T extends { ingresses: number }>(xs: readonly T[]): T => xs.find((x) => x.ingresses === BIG) as T;
   const targets: Target[] = [
@@ -72,6 +76,8 @@ async function main(): Promise<void> {
     { what: `render+write (plan+render+write) p99 at ${BIG}`, limit: "<= 50 ms", value: big(renderWrite).total.p99, unit: "ms", pass: big(renderWrite).total.p99 <= 50 },
     { what: `sidecar RSS at ${BIG}`, limit: "<= 96 MiB", value: big(rssSizes).rssMiB, unit: "MiB", pass: big(rssSizes).rssMiB <= 96 },
     { what: `qps ratio at ${BIG} (ours / minimal)`, limit: ">= 0.95", value: qps.ratio, unit: "", pass: qps.ratio >= 0.95 },
+    ...changeTargets("subset", dnsmasqChanges.subset.ours, dnsmasqChanges.subset.qps),
+    ...changeTargets("shared", dnsmasqChanges.shared.ours, dnsmasqChanges.shared.qps),
   ];
   const results: BenchResults = {
     startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(),
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
     renderWrite,
     rss: { baseline, sizes: rssSizes },
     qps,
+    dnsmasqChanges,
     targets,
   };
   const out = join(__dirname, "..", "dist", "bench");

@@ -18,7 +18,7 @@
  * the box hits both sides of each ratio alike.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_HOSTS_FILE, DEFAULT_TTL_SECONDS } from "../lib/config/defaults";
@@ -37,10 +37,27 @@ export interface DnsperfRun {
   readonly qps: number;
   readonly lossPct: number;
   readonly avgLatencyMs: number;
+  /**
+   * dnsmasq's CPU time per answered query, microseconds (/proc/<pid>/schedstat
+   * around the run). Steadier than qps on a busy box: time dnsmasq waits for
+   * a CPU does not count.
+   */
+  readonly cpuUsPerQuery?: number;
 }
 
 export type QpsSide = "ours" | "minimal" | "tiny";
 export const QPS_SIDES: readonly QpsSide[] = ["ours", "minimal", "tiny"];
+
+/** minimal's records served by a dnsmasq with another cache-size: what a cache-size change costs in absolute qps. */
+export interface QpsReference {
+  readonly cacheSize: number;
+  readonly runs: readonly DnsperfRun[];
+  readonly qps: number;
+  /** Median over rounds of ours / reference. */
+  readonly ratio: number;
+  /** Median over rounds of reference's CPU per query / ours. */
+  readonly cpuRatio: number;
+}
 
 export interface QpsResult {
   readonly ingresses: number;
@@ -56,6 +73,11 @@ export interface QpsResult {
   /** Median over rounds of minimal/tiny and ours/tiny (context). */
   readonly minimalVsTiny: number;
   readonly oursVsTiny: number;
+  /** Median over rounds of minimal's CPU per query / ours: the same ratio from CPU time (1 = as cheap as minimal). */
+  readonly cpuRatio: number;
+  /** dnsmasq cache-size of ours, minimal and tiny (undefined: the conf's default). */
+  readonly cacheSize?: number;
+  readonly reference?: QpsReference;
 }
 
 /** HostsData for N ingresses as the plan would produce it (all nodes healthy). */
@@ -112,11 +134,11 @@ export function pinningPlan(): { pin: boolean; why: string } {
   return { pin: true, why: "dnsmasq cpu0, dnsperf cpu1" };
 }
 
-export function runDnsperf(d: RunningDnsmasq, queryFile: string, seconds: number, pin = false): Promise<DnsperfRun> {
+export function runDnsperf(d: RunningDnsmasq, queryFile: string, seconds: number, pin = false, edns = false): Promise<DnsperfRun> {
   // -c 4 clients, -q 64 outstanding, one thread; -Q caps the rate well above
   // what dnsmasq does on one CPU (~150k, FACTS.md) so the cap bounds the load
   // without being the limit that is measured.
-  const args = ["-s", d.address, "-p", String(d.port), "-d", queryFile, "-l", String(seconds), "-c", "4", "-q", "64", "-Q", "400000", "-T", "1", "-t", "2"];
+  const args = ["-s", d.address, "-p", String(d.port), "-d", queryFile, "-l", String(seconds), "-c", "4", "-q", "64", "-Q", "400000", "-T", "1", "-t", "2", ...(edns ? ["-e"] : [])];
   const [bin, argv] = pin ? [TASKSET_BIN, ["-c", "1", DNSPERF_BIN, ...args]] : [DNSPERF_BIN, args];
   return new Promise((resolve, reject) => {
     const p = spawn(bin, argv, { stdio: ["ignore", "pipe", "pipe"] });
@@ -146,19 +168,50 @@ function writeAtomically(dir: string, text: string): void {
   renameSync(tmp, join(dir, DEFAULT_HOSTS_FILE));
 }
 
+/** dnsmasq's time on a CPU so far, ns (first field of /proc/<pid>/schedstat); NaN when unreadable. */
+export function cpuNs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
 export async function measureQps(n: number, seconds: number, rounds: number, writer: Partial<AtomicHostsWriterOptions> = {}): Promise<QpsResult> {
+  return measureQpsFor(benchHostsData(n), seconds, rounds, writer);
+}
+
+export interface QpsForOptions {
+  /** dnsmasq cache-size for ours, minimal and tiny. @default the conf's */
+  readonly cacheSize?: number;
+  /** Queries advertise EDNS (dnsperf -e), so answers of more than 29 addresses are not cut to 512 bytes. @default false */
+  readonly edns?: boolean;
+  /** Also serve minimal's records from a dnsmasq with this cache-size, in the same rounds. @default none */
+  readonly referenceCacheSize?: number;
+}
+
+/** The three sides (and optionally the reference) for any data; ours is the sink with `writer`. */
+export async function measureQpsFor(
+  data: HostsData, seconds: number, rounds: number, writer: Partial<AtomicHostsWriterOptions> = {}, opts: QpsForOptions = {},
+): Promise<QpsResult> {
+  const { cacheSize, edns = false, referenceCacheSize } = opts;
   const work = mkdtempSync(join(tmpdir(), "cdns-bench-qps-"));
   const started: RunningDnsmasq[] = [];
   const pinning = pinningPlan();
+  const n = data.records.size;
   try {
-    const data = benchHostsData(n);
     const names = [...data.records.keys()];
     const r = rng(99);
     const sample = Array.from({ length: 2000 }, () => names[Math.floor(r() * names.length)] as string);
     const tiny = tinyHostsFor(sample.map((q) => (data.records.get(q) as readonly string[]).length));
 
-    const start = async () => {
-      const d = await startDnsmasq({ zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS, ...(started[0] === undefined ? {} : { address: started[0].address }) });
+    const start = async (size = cacheSize) => {
+      const d = await startDnsmasq({
+        zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS,
+        ...(started[0] === undefined ? {} : { address: started[0].address }),
+        ...(size === undefined ? {} : { cacheSize: size }),
+      });
       started.push(d);
       if (pinning.pin) execFileSync(TASKSET_BIN, ["-p", "-c", "0", String(d.process.pid)], { stdio: "ignore" });
       return d;
@@ -167,6 +220,8 @@ export async function measureQps(n: number, seconds: number, rounds: number, wri
     await new AtomicHostsWriter({ dir: servers.ours.hostsDir, fileName: DEFAULT_HOSTS_FILE, log: () => undefined, ...writer }).write(data);
     writeAtomically(servers.minimal.hostsDir, minimalHostsFor(data));
     writeAtomically(servers.tiny.hostsDir, tiny.hosts);
+    const reference = referenceCacheSize === undefined ? undefined : await start(referenceCacheSize);
+    if (reference !== undefined) writeAtomically(reference.hostsDir, minimalHostsFor(data));
 
     // ours and minimal hold the same records, so they answer the same sample.
     const sampleFile = join(work, "sample.q");
@@ -178,6 +233,7 @@ export async function measureQps(n: number, seconds: number, rounds: number, wri
     // Every server must answer its last-loaded name before load starts.
     const lastName = names[names.length - 1] as string;
     const ready: Array<[RunningDnsmasq, string]> = [[servers.ours, lastName], [servers.minimal, lastName], [servers.tiny, tiny.queries[0] as string]];
+    if (reference !== undefined) ready.push([reference, lastName]);
     for (const [d, name] of ready) {
       const p = new DnsPoller({ server: d.address, port: d.port });
       try {
@@ -188,10 +244,21 @@ export async function measureQps(n: number, seconds: number, rounds: number, wri
     }
 
     const runs: Record<QpsSide, DnsperfRun[]> = { ours: [], minimal: [], tiny: [] };
+    const referenceRuns: DnsperfRun[] = [];
+    const measure = async (d: RunningDnsmasq, file: string): Promise<DnsperfRun> => {
+      const c0 = cpuNs(d.process.pid);
+      const run = await runDnsperf(d, file, seconds, pinning.pin, edns);
+      return { ...run, cpuUsPerQuery: (cpuNs(d.process.pid) - c0) / 1000 / (run.qps * seconds) };
+    };
+    type Slot = QpsSide | "reference";
+    const slots: Slot[] = reference === undefined ? [...QPS_SIDES] : [...QPS_SIDES, "reference"];
     for (let i = 0; i < rounds; i++) {
       // Rotate who goes first so a slow start of a round does not always hit the same side.
-      const order = QPS_SIDES.map((_, k) => QPS_SIDES[(i + k) % QPS_SIDES.length] as QpsSide);
-      for (const side of order) runs[side].push(await runDnsperf(servers[side], queryFiles[side], seconds, pinning.pin));
+      const order = slots.map((_, k) => slots[(i + k) % slots.length] as Slot);
+      for (const side of order) {
+        if (side === "reference") referenceRuns.push(await measure(reference as RunningDnsmasq, sampleFile));
+        else runs[side].push(await measure(servers[side], queryFiles[side]));
+      }
     }
     const perRound = (a: QpsSide, b: QpsSide) => median(runs[a].map((x, i) => x.qps / (runs[b][i] as DnsperfRun).qps));
     return {
@@ -204,6 +271,17 @@ export async function measureQps(n: number, seconds: number, rounds: number, wri
       ratio: perRound("ours", "minimal"),
       minimalVsTiny: perRound("minimal", "tiny"),
       oursVsTiny: perRound("ours", "tiny"),
+      cpuRatio: median(runs.ours.map((x, i) => ((runs.minimal[i] as DnsperfRun).cpuUsPerQuery ?? NaN) / (x.cpuUsPerQuery ?? NaN))),
+      ...(cacheSize === undefined ? {} : { cacheSize }),
+      ...(reference === undefined || referenceCacheSize === undefined ? {} : {
+        reference: {
+          cacheSize: referenceCacheSize,
+          runs: referenceRuns,
+          qps: median(referenceRuns.map((x) => x.qps)),
+          ratio: median(runs.ours.map((x, i) => x.qps / (referenceRuns[i] as DnsperfRun).qps)),
+          cpuRatio: median(runs.ours.map((x, i) => ((referenceRuns[i] as DnsperfRun).cpuUsPerQuery ?? NaN) / (x.cpuUsPerQuery ?? NaN))),
+        },
+      }),
     };
   } finally {
     for (const d of started) await d.stop();

@@ -1,5 +1,9 @@
 /** The bench's printed report: plain fixed-width tables. */
 import { DEFAULT_DNSMASQ_CACHE_SIZE } from "../lib/render/dnsmasqConf";
+import type { ChangeKind, ChangeRunResult } from "./dnsmasqChanges";
+import { CHANGE_KINDS } from "./dnsmasqChanges";
+import type { QpsResult } from "./qps";
+import type { DnsmasqChangesResults } from "./dnsmasqSide";
 import type { BenchResults } from "./main";
 
 export interface Target {
@@ -53,10 +57,55 @@ export function formatReport(r: BenchResults): string {
     ]),
   ));
   out.push(`median per-round ratios: ours/minimal ${q.ratio.toFixed(3)} (target); minimal/tiny ${q.minimalVsTiny.toFixed(3)} and ours/tiny ${q.oursVsTiny.toFixed(3)} (what ~13k names cost dnsmasq itself)\n`);
-  out.push("Targets");
-  out.push(table(
+  out.push(formatChanges(r.dnsmasqChanges));
+  out.push(formatTargets(r.targets));
+  return out.join("\n");
+}
+
+const KIND_LABEL: Record<ChangeKind, string> = {
+  start: "fresh start (all names)",
+  flipOut: "node flip: IP out",
+  flipBack: "node flip: IP back",
+  newNode: "new node",
+  oneName: "one name's set",
+  everyName: "every name's set",
+};
+
+function changeRows(r: ChangeRunResult): string[][] {
+  return CHANGE_KINDS.flatMap((k) => {
+    const s = r.kinds[k];
+    if (s === undefined) return [];
+    return [[
+      KIND_LABEL[k], String(s.samples), String(s.changedNames), String(s.filesWritten), ms(s.visible.p50), ms(s.visible.p99), ms(s.write.p50),
+      ms(s.longestGapMs), `${(100 * s.answeredShare).toFixed(1)}%`, String(s.wrong), String(s.stale),
+    ]];
+  });
+}
+
+function qpsLine(q: QpsResult): string {
+  const cpu = (side: "ours" | "minimal") => q.runs[side].map((x) => (x.cpuUsPerQuery ?? NaN).toFixed(1)).join(" ");
+  return `dnsperf (${q.rounds} x ${q.seconds} s, ${q.pinning}): sink layout ${q.qps.ours.toFixed(0)} qps, one plain file ${q.qps.minimal.toFixed(0)} qps; ` +
+    `median per-round ratio ${q.ratio.toFixed(3)}; dnsmasq CPU per query (us) ours ${cpu("ours")}, plain ${cpu("minimal")}: ratio ${q.cpuRatio.toFixed(3)}\n` +
+    (q.reference === undefined ? "" : `  the plain file at cache-size ${q.reference.cacheSize}: ${q.reference.qps.toFixed(0)} qps, CPU per query ${q.reference.runs.map((x) => (x.cpuUsPerQuery ?? NaN).toFixed(1)).join(" ")} us; ours / it: qps ${q.reference.ratio.toFixed(3)}, CPU ${q.reference.cpuRatio.toFixed(3)}\n`);
+}
+
+/** The targets table. */
+export function formatTargets(targets: readonly Target[]): string {
+  return "Targets\n" + table(
     ["target", "limit", "measured", "result"],
-    r.targets.map((t) => [t.what, t.limit, `${t.unit === "" ? t.value.toFixed(3) : t.value.toFixed(1)} ${t.unit}`.trim(), t.pass ? "PASS" : "FAIL"]),
-  ));
+    targets.map((t) => [t.what, t.limit, `${t.unit === "" ? t.value.toFixed(3) : t.value.toFixed(1)} ${t.unit}`.trim(), t.pass ? "PASS" : "FAIL"]),
+  );
+}
+
+/** The dnsmasq change section: one table per shape and layout. */
+export function formatChanges(c: DnsmasqChangesResults): string {
+  const head = ["change", "samples", "names", "files", "visible p50", "visible p99", "write() p50", "longest gap", "answered<1s", "wrong", "stale"];
+  const out: string[] = [];
+  out.push("dnsmasq under changes (no API server): write() -> first answer with the new set for the last file's probe name, ms; a prober in a worker thread asks 2 queries/ms throughout");
+  for (const run of [c.subset.ours, c.subset.before, c.shared.ours]) {
+    out.push(`${run.shape} shape, ${run.names} names over ${run.nodes} nodes, ${run.records} records; ${run.layout.label}; dnsmasq RSS ${run.dnsmasqRssMiB.toFixed(1)} MiB`);
+    out.push(table(head, changeRows(run)));
+  }
+  out.push(`subset shape ${qpsLine(c.subset.qps)}shared shape (EDNS) ${qpsLine(c.shared.qps)}`);
   return out.join("\n");
 }

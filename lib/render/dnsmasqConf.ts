@@ -14,26 +14,32 @@
  *   the hosts directory never resize it). The default (150) gives 64 buckets,
  *   so 10,000+ names hash into long chains: measured 16k qps versus 70k with
  *   cache-size=100000 (npm run bench). See DEFAULT_DNSMASQ_CACHE_SIZE for
- *   why not more.
+ *   why not more, and why not less.
  */
 import { DEFAULT_DNS_PORT, DEFAULT_HOSTS_DIR } from "../config/defaults";
 import { HEALTH_ADDRESS, healthName, nsName } from "../dns/names";
 
 /**
  * Cache entries dnsmasq sizes its hash table for at start: cache-size / 10
- * rounded up to a power of two buckets, 8,192 here. Two costs pull apart:
- * - each answer walks its name's bucket, so too few buckets slow every query;
+ * rounded up to a power of two buckets, 2,048 here (dnsmasq 2.90 src/cache.c
+ * rehash(); only a start or SIGHUP with hosts files present grows it). Two
+ * costs pull apart:
+ * - each answer walks its name's whole bucket chain (cache_find_by_name()),
+ *   so fewer buckets slow every query;
  * - each record of a re-read hosts file scans every bucket for the address's
- *   reverse owner, so too many slow every change.
- * Measured at 10,000 Ingresses (~66,000 records, 32 shards, one-off runs of
- * bench/propagation.ts and bench/qps.ts): 50,000 against 100,000 halved the
- * write -> visible time (p50 ~45 -> ~23 ms); queries per second were 3-6%
- * lower in those runs, within their run-to-run noise. Memory (VmRSS, dnsmasq 2.90): 4.8 MiB with the
- * default 150, 15.4 MiB with 100,000 and 22.1 MiB with it and the bench's
- * data loaded; far under the container's 128Mi limit
+ *   reverse owner (cache_find_by_addr()), so more buckets slow every change.
+ * Measured at 10,000 names over 100 nodes (~50,000 records, 16 shards,
+ * dnsmasq CPU time from /proc/<pid>/schedstat, 2 busy vCPUs): a node flip
+ * costs dnsmasq ~265 ms with 20,000, ~345 ms with 40,000 and ~580 ms with
+ * 50,000 (the earlier default); CPU per query of the same records as one
+ * plain file is ~12% higher with 20,000 than with 50,000 (~7% with 40,000).
+ * 20,000 is what keeps a flip inside the 500 ms budget; `npm run bench`
+ * prints the qps cost against a plain file at 50,000 in the same run.
+ * Memory (VmRSS, dnsmasq 2.90): 11.6 MiB with the bench's 50,000 records
+ * loaded (14.8 MiB with 50,000), far under the container's 128Mi limit
  * (lib/chart/cdnsChart.ts DEFAULT_DNSMASQ_RESOURCES).
  */
-export const DEFAULT_DNSMASQ_CACHE_SIZE = 50_000;
+export const DEFAULT_DNSMASQ_CACHE_SIZE = 20_000;
 
 export interface DnsmasqConfInput {
   /** Zones served, already validated and lowercase. The first holds the health and NS names. */

@@ -31,8 +31,8 @@ test("root without setuid or setgid: user=root and an empty group= (the pod gran
 
 test("cache-size: sized for large hosts data by default (hash table is sized at start only), overridable", () => {
   const dflt = renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n");
-  assert.equal(DEFAULT_DNSMASQ_CACHE_SIZE, 50_000);
-  assert.deepEqual(dflt.filter((l) => l.startsWith("cache-size=")), ["cache-size=50000"]);
+  assert.equal(DEFAULT_DNSMASQ_CACHE_SIZE, 20_000);
+  assert.deepEqual(dflt.filter((l) => l.startsWith("cache-size=")), ["cache-size=20000"]);
   const custom = renderDnsmasqConf({ zones, ttlSeconds: 7, cacheSize: 5000 }).split("\n");
   assert.deepEqual(custom.filter((l) => l.startsWith("cache-size=")), ["cache-size=5000"]);
 });

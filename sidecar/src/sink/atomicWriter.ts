@@ -17,7 +17,8 @@
  *   rewrites, and dnsmasq re-reads, only the shards it touched. Each file is
  *   replaced with the pattern above; a hostname never moves between files.
  * - With a barrier (dnsBarrier.ts) the files are renamed one at a time, each
- *   after dnsmasq has re-read the one before. dnsmasq handles every queued
+ *   after dnsmasq has re-read the one before (the next temp file is written
+ *   and synced meanwhile). dnsmasq handles every queued
  *   inotify event in one call and answers no query meanwhile (inotify_check()
  *   in its src/inotify.c), so unpaced, a node flip that touches every shard
  *   blocks it for the re-read of all of them; paced, the longest pause is one
@@ -208,8 +209,10 @@ export class AtomicHostsWriter implements HostsSink {
     const t1 = this.now();
     const written: string[] = [];
     const removed: string[] = [];
-    let prepared: Array<{ name: string; content: string; temp: string }> = [];
     let appliedMs = 0;
+    /** The temp file being written for the next rename, and one written but not yet renamed. */
+    let preparing: Promise<string> | undefined;
+    let unrenamed: string | undefined;
     try {
       if (!this.sweptStaleTemps) await this.sweepStaleTemps();
       const onDisk = this.onDisk ?? (this.onDisk = await this.readOurFiles());
@@ -218,12 +221,7 @@ export class AtomicHostsWriter implements HostsSink {
       // cross-file duplicate dropping). Otherwise only files no part needs.
       const foreign = [...onDisk].some(([, content]) => shardsOfContent(content) !== this.shards);
       const toRemove = [...onDisk.keys()].filter((name) => foreign || !parts.has(name));
-      // Every temp file written and synced before the first rename, so with a
-      // barrier the renames are only as far apart as dnsmasq's re-reads.
-      for (const [name, content] of rendered) {
-        if (onDisk.get(name) === content) continue;
-        prepared.push({ name, content, temp: await this.prepare(name, content) });
-      }
+      const toWrite = [...rendered].filter(([name, content]) => onDisk.get(name) !== content);
       let paced = this.barrier !== undefined;
       const applied = async (): Promise<void> => {
         if (!paced || this.barrier === undefined) return;
@@ -237,18 +235,31 @@ export class AtomicHostsWriter implements HostsSink {
         }
         appliedMs += this.now() - b0;
       };
+      const prepareAt = (i: number): Promise<string> | undefined => {
+        const next = toWrite[i];
+        if (next === undefined) return undefined;
+        const p = this.prepare(next[0], next[1]);
+        // Awaited later; a failure meanwhile must not count as unhandled.
+        p.catch(() => undefined);
+        return p;
+      };
+      preparing = prepareAt(0);
       for (const name of toRemove) {
         await this.remove(name);
         onDisk.delete(name);
         removed.push(name);
         await applied();
       }
-      while (prepared.length > 0) {
-        const { name, content, temp } = prepared[0] as { name: string; content: string; temp: string };
-        await this.fs.rename(temp, join(this.dir, name));
-        prepared = prepared.slice(1);
+      for (let i = 0; i < toWrite.length; i++) {
+        const [name, content] = toWrite[i] as [string, string];
+        unrenamed = await preparing;
+        preparing = undefined;
+        await this.fs.rename(unrenamed as string, join(this.dir, name));
+        unrenamed = undefined;
         onDisk.set(name, content);
         written.push(name);
+        // The next temp file is written and synced while dnsmasq re-reads this one.
+        preparing = prepareAt(i + 1);
         await applied();
       }
       if (written.length > 0 || removed.length > 0) await this.syncDir();
@@ -263,7 +274,10 @@ export class AtomicHostsWriter implements HostsSink {
         paced: paced && changed, totalMs: end - start, signalled,
       };
     } catch (err) {
-      for (const { temp } of prepared) await this.fs.unlink(temp).catch((e: unknown) => this.log("error", "could not remove temp file", { temp, error: String(e) }));
+      const leftover = [unrenamed, await preparing?.catch(() => undefined)];
+      for (const temp of leftover) {
+        if (temp !== undefined) await this.fs.unlink(temp).catch((e: unknown) => this.log("error", "could not remove temp file", { temp, error: String(e) }));
+      }
       // What is on disk is still tracked file by file; forget the parts so the
       // next write renders and compares everything again.
       this.lastParts = new Map();

@@ -5,9 +5,10 @@
  * re-reads a changed hosts file on inotify without resizing its hash table
  * (only the start-up and SIGHUP reads do), and each record it adds walks a
  * hash chain and scans the table for the address's reverse owner. The cost of
- * one re-read grows with (records in the file) x (records in the cache): one
- * file of 10,000 Ingresses took ~1.6 s to become visible. With K shards a
- * change re-reads one K-th of the records.
+ * one re-read grows with (records in the file) x (hash buckets): one file of
+ * 10,000 Ingresses took ~1.6 s to become visible. With K shards a change
+ * re-reads one K-th of the records, and a change that touches every shard is
+ * applied one shard at a time (the writer's barrier).
  *
  * Layout for K > 1:
  * - `<fileName>.nodes`: node IPs with their canonical name, `nodes.<zone>` and
@@ -29,24 +30,30 @@
 import type { HostsData } from "../model";
 
 /**
- * Default shard count: the balance between two costs dnsmasq 2.90 has.
- * - Re-read: each record of a changed file scans the whole cache hash table
- *   for the address's reverse owner, so a change costs (records per file) x
- *   (table size). Fewer, bigger files make changes slower to show.
- * - Every answer: dnsmasq looks up the file each record came from in a
- *   linked list of all hosts files (record_source(), called for its query log
- *   even with logging off), so more files make every query slower.
- * Measured at 10,000 Ingresses (npm run bench and one-off runs of its
- * propagation and qps parts, 2 vCPUs, data written after dnsmasq started,
- * cache-size 100,000): write -> visible p50 ~45 ms with 32
- * shards, ~22 ms with 64, ~26 ms with 128, one file ~1.1 s; dnsperf qps
- * against one hand-written file of the same records: 0.987 with 32 shards,
- * 0.955 with 64; 0.75-0.92 with 128 and 0.66 with 256 (those two while the
- * box was busy with other work, so only roughly). With cache-size 50,000
- * (the default, DEFAULT_DNSMASQ_CACHE_SIZE) 32 shards took ~23 ms at the same
- * qps ratio.
+ * Default shard count: the balance between three costs dnsmasq 2.90 has
+ * (read in its source, src/cache.c and src/inotify.c, and measured).
+ * - Per changed file: cache_remove_uid() walks every record in the cache to
+ *   drop the file's old ones (~3 ms CPU at 50,000 records), then
+ *   read_hostsfile() adds each record of the file, and each added record
+ *   scans every hash bucket for the address's reverse owner
+ *   (cache_find_by_addr() in add_hosts_entry(), once per name, also for many
+ *   names on one line: a line shares nothing). dnsmasq answers nothing
+ *   meanwhile; the writer's barrier (dnsBarrier.ts) makes that one file's
+ *   re-read, not every changed file's.
+ * - A node flip touches every file (a node's names are spread over all of
+ *   them, and a name must stay in one file, see above), so it costs dnsmasq
+ *   about one re-read of everything plus one cache walk per file.
+ * - Every answer: dnsmasq looks up the file of each record it answers in a
+ *   linked list of all hosts files (record_source(), called for its query
+ *   log even with logging off), so more files make every query slower.
+ * Measured at 10,000 names over 100 nodes, 2..8 addresses each (~50,000
+ * records), cache-size 20,000, dnsmasq CPU time from /proc/<pid>/schedstat
+ * (2 vCPUs, shared with other work): a node flip, paced, costs ~265 ms with
+ * 16 shards (the longest single file ~18 ms) against ~330 ms with 32 (~12
+ * ms) and ~250 ms with 8 (~35 ms); dnsmasq CPU per query with 16 shards is
+ * 0.97-0.98x that of one plain file. npm run bench has the wall-clock numbers.
  */
-export const DEFAULT_HOSTS_SHARDS = 32;
+export const DEFAULT_HOSTS_SHARDS = 16;
 export const MAX_HOSTS_SHARDS = 4096;
 
 /** First line of every shard file when K > 1; tells a restarted writer which K wrote the directory. */
