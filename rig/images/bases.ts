@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Log } from "../binaries";
 import { ensureImage } from "./build";
@@ -52,6 +52,8 @@ export function mmdebstrapArgs(out: string): string[] {
 }
 
 const BASE_REPO = "localhost/rancher-cdns/base";
+/** Bump when a stand-in's staging code changes, so staged contexts are made again. */
+const STAND_IN_RECIPE_VERSION = 1;
 
 function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -99,20 +101,41 @@ function hostNode(): { bin: string; npmDir: string; version: string } {
   return { bin, npmDir, version };
 }
 
-/** A fresh staging directory for a stand-in's build context. */
-function stage(name: string): string {
+/** Size, mtime and mode of every file under `paths`: cheap to take, changes when they change. */
+function fingerprint(parts: readonly unknown[], paths: readonly string[]): string {
+  const h = createHash("sha256").update(JSON.stringify(parts));
+  const walk = (p: string): void => {
+    const st = lstatSync(p);
+    h.update(`${p}\0${st.size}\0${st.mtimeMs}\0${st.mode}\0`);
+    if (st.isDirectory()) for (const f of readdirSync(p).sort()) walk(join(p, f));
+  };
+  for (const p of paths) walk(p);
+  return h.digest("hex");
+}
+
+/**
+ * The staging directory of a stand-in's build context, filled by `fill` only when the
+ * fingerprint of its sources changed (copying Node and npm on every run costs seconds).
+ */
+function stage(name: string, print: string, fill: (dir: string) => void): string {
   const dir = join(podmanDir(), "stage", name);
+  const stamp = `${dir}.fingerprint`;
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === print && existsSync(dir)) return dir;
+  rmSync(stamp, { force: true });
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  fill(dir);
+  writeFileSync(stamp, print);
   return dir;
 }
 
 async function ensureNodeStandIn(podman: Podman, log: Log, bookworm: string): Promise<string> {
   const node = hostNode();
-  const dir = stage("node20");
-  cpSync(node.bin, join(dir, "node"));
-  // The host npm's own npmrc holds this machine's settings; the real image has none.
-  cpSync(node.npmDir, join(dir, "npm"), { recursive: true, filter: (src) => src !== join(node.npmDir, "npmrc") });
+  const dir = stage("node20", fingerprint([STAND_IN_RECIPE_VERSION, bookworm], [node.bin, node.npmDir]), (d) => {
+    cpSync(node.bin, join(d, "node"));
+    // The host npm's own npmrc holds this machine's settings; the real image has none.
+    cpSync(node.npmDir, join(d, "npm"), { recursive: true, filter: (src) => src !== join(node.npmDir, "npmrc") });
+  });
   writeFileSync(
     join(dir, "Dockerfile"),
     [
@@ -148,39 +171,25 @@ const GLIBC_FILES = [
   "./etc/nsswitch.conf",
 ];
 
+const MOZILLA_CA_DIR = "/usr/share/ca-certificates/mozilla";
+
 /** Mozilla's CA set as Debian ships it (without this machine's local additions). */
 function mozillaBundle(): string {
-  const dir = "/usr/share/ca-certificates/mozilla";
+  const dir = MOZILLA_CA_DIR;
   if (!existsSync(dir)) throw new Error(`${dir} is missing: install ca-certificates`);
   return readdirSync(dir).filter((f) => f.endsWith(".crt")).sort().map((f) => readFileSync(join(dir, f), "utf8").trim() + "\n").join("");
 }
 
 async function ensureDistrolessStandIn(podman: Podman, log: Log, bookworm: string): Promise<string> {
   const node = hostNode();
-  const dir = stage("distroless-nodejs20");
-  const rootfs = join(dir, "rootfs");
-  mkdirSync(rootfs);
   // The glibc and libstdc++ of the very rootfs the other images use.
   const bookwormTar = readdirSync(join(podmanDir(), "base")).find((f) => f.startsWith("bookworm-minbase-") && f.endsWith(".tar"));
   if (bookwormTar === undefined) throw new Error("the bookworm tarball is missing (ensureBookworm first)");
   if (!bookworm.endsWith(readFileSync(join(podmanDir(), "base", `${bookwormTar}.sha256`), "utf8").trim().slice(0, 16))) {
     throw new Error(`bookworm image ${bookworm} is not made from ${bookwormTar}`);
   }
-  const x = spawnSync("tar", ["-x", "-f", join(podmanDir(), "base", bookwormTar), "-C", rootfs, ...GLIBC_FILES], { encoding: "utf8" });
-  if (x.status !== 0) throw new Error(`extracting glibc from ${bookwormTar}: ${x.stderr}`);
-  mkdirSync(join(rootfs, "nodejs", "bin"), { recursive: true });
-  cpSync(node.bin, join(rootfs, "nodejs", "bin", "node"));
-  mkdirSync(join(rootfs, "etc", "ssl", "certs"), { recursive: true });
-  writeFileSync(join(rootfs, "etc", "ssl", "certs", "ca-certificates.crt"), mozillaBundle());
-  writeFileSync(
-    join(rootfs, "etc", "passwd"),
-    "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
-  );
-  writeFileSync(join(rootfs, "etc", "group"), "root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n");
-  mkdirSync(join(rootfs, "tmp"), { mode: 0o1777 });
-  spawnSync("chmod", ["1777", join(rootfs, "tmp")]);
-  mkdirSync(join(rootfs, "root"), { mode: 0o700 });
-  mkdirSync(join(dir, "home", "nonroot"), { recursive: true });
+  const print = fingerprint([STAND_IN_RECIPE_VERSION, bookworm, GLIBC_FILES], [node.bin, MOZILLA_CA_DIR]);
+  const dir = stage("distroless-nodejs20", print, (d) => fillDistroless(d, node.bin, join(podmanDir(), "base", bookwormTar)));
   writeFileSync(
     join(dir, "Dockerfile"),
     [
@@ -196,6 +205,27 @@ async function ensureDistrolessStandIn(podman: Podman, log: Log, bookworm: strin
   );
   const img = await ensureImage(podman, { label: "distroless stand-in", name: `${BASE_REPO}-distroless-nodejs20`, context: dir }, resolveLocal(podman), log);
   return img.ref;
+}
+
+/** The distroless stand-in's context: rootfs/ (glibc, node, CA bundle, users) and home/. */
+function fillDistroless(dir: string, nodeBin: string, bookwormTar: string): void {
+  const rootfs = join(dir, "rootfs");
+  mkdirSync(rootfs);
+  const x = spawnSync("tar", ["-x", "-f", bookwormTar, "-C", rootfs, ...GLIBC_FILES], { encoding: "utf8" });
+  if (x.status !== 0) throw new Error(`extracting glibc from ${bookwormTar}: ${x.stderr}`);
+  mkdirSync(join(rootfs, "nodejs", "bin"), { recursive: true });
+  cpSync(nodeBin, join(rootfs, "nodejs", "bin", "node"));
+  mkdirSync(join(rootfs, "etc", "ssl", "certs"), { recursive: true });
+  writeFileSync(join(rootfs, "etc", "ssl", "certs", "ca-certificates.crt"), mozillaBundle());
+  writeFileSync(
+    join(rootfs, "etc", "passwd"),
+    "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+  );
+  writeFileSync(join(rootfs, "etc", "group"), "root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n");
+  mkdirSync(join(rootfs, "tmp"), { mode: 0o1777 });
+  spawnSync("chmod", ["1777", join(rootfs, "tmp")]);
+  mkdirSync(join(rootfs, "root"), { mode: 0o700 });
+  mkdirSync(join(dir, "home", "nonroot"), { recursive: true });
 }
 
 /** Images of our own (`localhost/rancher-cdns/...`): must exist already. */

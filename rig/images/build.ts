@@ -122,10 +122,16 @@ export async function ensureImage(podman: Podman, spec: ImageSpec, resolveBase: 
   }
 }
 
-/** Drops older `h-*` tags of the same repository (a running container keeps its image). */
+/** Tags of a repository kept besides the newest: a test process may still be about to run them. */
+const KEEP_OLD_TAGS = 2;
+
+/** Drops all but the newest few `h-*` tags of the repository (a running container keeps its image). */
 async function pruneOldTags(podman: Podman, name: string, keep: string): Promise<void> {
-  const r = await podman.run(["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${name}`]);
-  for (const old of r.stdout.split("\n").map((l) => l.trim())) {
-    if (old !== "" && old !== keep && old.startsWith(`${name}:h-`)) await podman.run(["rmi", old]);
-  }
+  const r = await podman.run(["images", "--format", "json", "--filter", `reference=${name}`]);
+  if (r.code !== 0) return;
+  const images = JSON.parse(r.stdout || "[]") as { Names?: string[]; Created?: number }[];
+  const tagged = images
+    .flatMap((i) => (i.Names ?? []).filter((n) => n.startsWith(`${name}:h-`) && n !== keep).map((n) => ({ n, created: i.Created ?? 0 })))
+    .sort((a, b) => b.created - a.created);
+  for (const old of tagged.slice(KEEP_OLD_TAGS)) await podman.run(["rmi", old.n]);
 }
