@@ -11,6 +11,7 @@
  * A key is `[prefix/]name` (prefix a DNS subdomain of at most 253 characters, name at most 63
  * characters of [A-Za-z0-9-_.] starting and ending alphanumeric); a value is empty or a name.
  */
+import { isDnsName } from "../dns/syntax";
 
 export type SelectorOperator = "exists" | "notexists" | "=" | "!=" | "in" | "notin";
 
@@ -26,14 +27,14 @@ export type SelectorParse =
   | { readonly ok: false; readonly error: string };
 
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
 /** Why `key` is not a label key, or undefined when it is one. */
 export function labelKeyProblem(key: string): string | undefined {
   const slash = key.indexOf("/");
   const prefix = slash < 0 ? undefined : key.slice(0, slash);
   const name = slash < 0 ? key : key.slice(slash + 1);
-  if (prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) return `label key ${JSON.stringify(key)}: prefix ${JSON.stringify(prefix)} is not a lowercase DNS subdomain`;
+  // The prefix is a DNS subdomain: the one DNS-name check (lib/dns/syntax.ts).
+  if (prefix !== undefined && !isDnsName(prefix)) return `label key ${JSON.stringify(key)}: prefix ${JSON.stringify(prefix)} is not a lowercase DNS subdomain`;
   if (!NAME.test(name)) return `label key ${JSON.stringify(key)}: name part must be 1-63 characters of a-z, A-Z, 0-9, "-", "_", "." starting and ending alphanumeric`;
   return undefined;
 }
