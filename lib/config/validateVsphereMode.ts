@@ -48,7 +48,7 @@ import {
 } from "./findings";
 import { registryServerProblem } from "./imageRef";
 import { rke2VersionProblem } from "./rke2Versions";
-import { dnsLabelProblem, dnsNameProblem } from "../dns/syntax";
+import { dnsLabelProblem, dnsNameProblem, isDnsName } from "../dns/syntax";
 import { ipv4Problem, isIpv4 } from "../net/ipv4";
 import { datacenterProblem, inventoryPathProblem, normalizeVmFolder, type InventoryRoot } from "../vsphere/paths";
 
@@ -59,11 +59,12 @@ export const MIN_CONTROL_PLANE_VM: VmSize = { cpus: 2, memoryMb: 4096, diskGb: 2
 /** RKE2 agent plus the system pods every node runs (CNI, rancher-system-agent, kube-proxy). */
 export const MIN_NODE_VM: VmSize = { cpus: 1, memoryMb: 2048, diskGb: 20 };
 
-const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** Linux interface names: at most 15 characters (IFNAMSIZ - 1), no slash or whitespace. */
 const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
-/** A registry host in containerd's registries.yaml: a host[:port], or "*" for every registry. */
-const MIRROR_HOST = /^(\*|[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?)$/;
+/** A registry host in containerd's registries.yaml: a host[:port] (the image reference grammar), or "*" for every registry. */
+function mirrorHostProblem(hostname: string): string | undefined {
+  return hostname === "*" || registryServerProblem(hostname) === undefined ? undefined : `must be a registry host[:port] or "*"; got ${JSON.stringify(hostname)}`;
+}
 
 const NODE_KEYS = ["ip", "machine", "hostname"] as const;
 const MACHINE_KEYS = ["vm", "template", "datastore", "resourcePool", "folder", "networks"] as const;
@@ -89,7 +90,7 @@ function readRegistries(f: Findings, v: unknown): ClusterRegistriesConfig {
     const k = `${key}.mirrors[${i}]`;
     const m = readObject(f, k, raw, ["hostname", "endpoints", "rewrites"], true);
     const hostname = readString(f, `${k}.hostname`, m.hostname, ' (the registry images are named after, e.g. "docker.io")');
-    if (!MIRROR_HOST.test(hostname)) f.check(`${k}.hostname`, `must be a registry host[:port] or "*"; got ${JSON.stringify(hostname)}`);
+    f.check(`${k}.hostname`, mirrorHostProblem(hostname));
     const endpoints = readStringList(f, `${k}.endpoints`, m.endpoints, true, ': mirror URLs, e.g. ["https://mirror.example.com:5000"]');
     endpoints.forEach((e, j) => {
       let url: URL | undefined;
@@ -116,7 +117,7 @@ function readRegistries(f: Findings, v: unknown): ClusterRegistriesConfig {
     const k = `${key}.configs[${i}]`;
     const c = readObject(f, k, raw, ["hostname", "authConfigSecretName", "caBundle", "insecure", "tlsSecretName"], true);
     const hostname = readString(f, `${k}.hostname`, c.hostname);
-    if (!MIRROR_HOST.test(hostname)) f.check(`${k}.hostname`, `must be a registry host[:port] or "*"; got ${JSON.stringify(hostname)}`);
+    f.check(`${k}.hostname`, mirrorHostProblem(hostname));
     const authConfigSecretName = readOptionalString(f, `${k}.authConfigSecretName`, c.authConfigSecretName);
     if (authConfigSecretName !== undefined) f.check(`${k}.authConfigSecretName`, dnsNameProblem(authConfigSecretName));
     const tlsSecretName = readOptionalString(f, `${k}.tlsSecretName`, c.tlsSecretName);
@@ -191,7 +192,8 @@ export function readVsphere(f: Findings, v: unknown): VsphereConfig {
     true, " when the stack creates the cluster (or set existingCluster)",
   );
   const server = readString(f, "vsphere.server", o.server, " (vCenter host name or address)");
-  if (!HOST.test(server)) f.check("vsphere.server", `must be a host name or IPv4 address without scheme or path; got ${JSON.stringify(server)}`);
+  // Host names are case-insensitive: the one DNS-name check on the lowercased name (an IPv4 address passes it too).
+  if (!isDnsName(server.toLowerCase())) f.check("vsphere.server", `must be a host name or IPv4 address without scheme or path; got ${JSON.stringify(server)}`);
   const insecure = readBool(f, "vsphere.insecure", o.insecure ?? DEFAULT_VSPHERE_INSECURE);
   if (insecure) f.warn("vsphere.insecure", "TLS verification of vCenter is off");
   const datacenterValue = readString(f, "vsphere.datacenter", o.datacenter, ' (the datacenter\'s name, e.g. "dc1")');
