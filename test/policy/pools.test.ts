@@ -30,7 +30,7 @@ function cdnsPool(index: number, overrides: Record<string, unknown> = {}): Recor
 const workers = { name: "workers", quantity: 3, workerRole: true, machineConfig: { kind: "VmwarevsphereConfig", name: "mc-w" } };
 
 function cluster(...pools: Record<string, unknown>[]): Record<string, unknown> {
-  return { name: "qa", kubernetesVersion: "v1.30.4+rke2r1", rkeConfig: { machinePools: pools } };
+  return { name: "qa", kubernetesVersion: "v1.33.5+rke2r1", rkeConfig: { machinePools: pools } };
 }
 
 test("isCdnsPool: by label, taint or name; workers are not", () => {
