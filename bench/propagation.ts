@@ -5,6 +5,8 @@
  * the status addresses of an existing one.
  */
 import { DEFAULT_TTL_SECONDS } from "../lib/config/defaults";
+import { healthName } from "../lib/dns/names";
+import { createDnsBarrier } from "../sidecar/src/sink/dnsBarrier";
 import { startTrackedDnsmasq as startDnsmasq } from "./cleanup";
 import type { AtomicHostsWriterOptions } from "../sidecar/src/sink/atomicWriter";
 import { DnsPoller, type PollAnswer } from "./dnsPoller";
@@ -43,7 +45,9 @@ export async function measurePropagation(n: number, opts: PropagationOptions): P
   const poller = new DnsPoller({ server: dnsmasq.address, port: dnsmasq.port });
   let pipeline: Awaited<ReturnType<typeof startPipeline>> | undefined;
   try {
-    pipeline = await startPipeline(dnsmasq.hostsDir, opts.writer);
+    // Paced like the sidecar: each file is renamed after dnsmasq re-read the one before.
+    const barrier = createDnsBarrier({ server: dnsmasq.address, port: dnsmasq.port, name: healthName(BENCH_ZONE) });
+    pipeline = await startPipeline(dnsmasq.hostsDir, { barrier, ...opts.writer });
     const { store } = pipeline.sidecar;
     const specs = makeIngresses(n);
     const t0 = performance.now();
