@@ -15,13 +15,6 @@ export const DEFAULT_HAPROXY_VM: VmSize = { cpus: 2, memoryMb: 2048, diskGb: 20 
 export const DEFAULT_HAPROXY_MAX_SERVERS = 32;
 /** Fallback targets when an Ingress has no status: Ready worker nodes. */
 export const DEFAULT_FALLBACK_NODE_SELECTOR = "node-role.kubernetes.io/worker=true";
-/**
- * @deprecated Names no image that exists: nothing publishes a cdns-dnsmasq image, so the stack
- * must build images/dnsmasq itself (components/dnsmasqImage.ts, digest-pinned like the sidecar)
- * or be given a prebuilt one. The chart no longer defaults to it; only lib/config/validate.ts
- * still does, until `sidecar.dnsmasqImage` becomes "prebuilt image, else build" (issue 11).
- */
-export const DEFAULT_DNSMASQ_IMAGE = "ghcr.io/example/cdns-dnsmasq:2.90";
 /** Namespace of the cDNS workload. */
 export const DEFAULT_NAMESPACE = "cdns-system";
 /** Sidecar HTTP port for /healthz, /readyz and /metrics. */
