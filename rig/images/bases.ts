@@ -4,7 +4,9 @@
  * and builds run with `--pull=never`.
  *
  * - Debian bookworm slim: `mmdebstrap --variant=minbase` of bookworm with the merged-usr hook,
- *   apt's docker-clean settings and slim's dpkg path excludes (measured ~45 s, 78 MB);
+ *   apt's docker-clean settings and slim's dpkg path excludes (measured 45-65 s, 78 MB). It is
+ *   the mirror's bookworm of the day it is made, not the dated snapshot a tag such as
+ *   `bookworm-20250929-slim` names; both are Debian 12 with its dnsmasq 2.90;
  * - node:20-bookworm-slim: that rootfs plus this machine's Node 20 and its npm;
  * - distroless nodejs20-debian12:nonroot: /nodejs/bin/node, the glibc and libstdc++ it links,
  *   the Mozilla CA bundle and the `nonroot` user 65532, nothing else (no shell).
