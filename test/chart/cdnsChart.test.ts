@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import {
   CONFIG_HASH_ANNOTATION,
+  dnsmasqConfigMapName,
   DEFAULT_DNSMASQ_RESOURCES,
   DEFAULT_PRIORITY_CLASS_NAME,
   DEFAULT_SIDECAR_RESOURCES,
@@ -206,9 +207,18 @@ test("RBAC: services and HTTPRoutes/Gateways only when those sources are on", ()
 });
 
 test("ConfigMap: dnsmasq.conf from renderDnsmasqConf, local zones, no upstreams, writable pid file", () => {
-  const cm = one(synth(), "ConfigMap", "cdns-dnsmasq");
+  const objs = synth();
+  const cm = one(objs, "ConfigMap");
   assert.equal(cm.metadata.namespace, DEFAULT_NAMESPACE);
   const conf: string = cm.data["dnsmasq.conf"];
+  // Named after its content and immutable: a config change is a new ConfigMap each Deployment switches to as it rolls.
+  assert.equal(cm.metadata.name, dnsmasqConfigMapName(conf));
+  assert.match(cm.metadata.name, /^cdns-dnsmasq-[0-9a-f]{10}$/);
+  assert.equal(cm.immutable, true);
+  for (const d of objs.filter((o: { kind: string }) => o.kind === "Deployment")) {
+    assert.equal(d.spec.template.spec.volumes.find((v: { name: string }) => v.name === "config").configMap.name, cm.metadata.name);
+  }
+  assert.notEqual(one(synth({ ...baseProps, ttlSeconds: 9 }), "ConfigMap").metadata.name, cm.metadata.name, "another config, another name");
   assert.equal(
     conf,
     renderDnsmasqConf({ zones: baseProps.zones, ttlSeconds: 5, hostsDir: DEFAULT_HOSTS_DIR, pidFile: `${DNSMASQ_RUN_DIR}/dnsmasq.pid` }),
@@ -234,8 +244,9 @@ test("ConfigMap: authoritative mode names every cDNS node; apex records; TTL", (
   }
 });
 
-test("dnsmasq --test accepts the ConfigMap's dnsmasq.conf in both modes", () => {
+test("dnsmasq --test accepts the ConfigMap's dnsmasq.conf in both modes", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "cdns-chart-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const variants = [synth(), synth({ ...baseProps, authoritative: { hostmaster: "hostmaster.apps.example.com" } })];
   variants.forEach((objs, i) => {
     const path = join(dir, `c${i}.conf`);
