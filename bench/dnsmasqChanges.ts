@@ -12,7 +12,11 @@
  *   were answered within ANSWER_DEADLINE_MS (a resolver's retry timeout);
  * - wrong: answers that were neither the name's old set nor its new one
  *   (empty, mixed, duplicated); stale: old answers after write() resolved
- *   with a barrier (it promises dnsmasq already serves the new data).
+ *   with a barrier (it promises dnsmasq already serves the new data);
+ * - dnsmasq CPU: its time on a CPU (/proc/<pid>/schedstat) for the whole
+ *   change and, paced, for the costliest single file: what the longest gap
+ *   would be if dnsmasq had a CPU to itself (on a busy box the wall-clock gap
+ *   also holds the time it waited for one).
  *
  * No Kubernetes here: the data comes from the real plan (changeWorkload.ts),
  * the files from the real sink. The lead's rig adds the API server part.
@@ -27,6 +31,7 @@ import { shardOf } from "../sidecar/src/sink/shards";
 import { startTrackedDnsmasq } from "./cleanup";
 import { changedNames, ChangeWorkload, NEW_NODE_IP, recordCount, type ChangeShape } from "./changeWorkload";
 import { answeredShare, answerMatches, clock, ContinuousProber, longestGap, type Expectation } from "../test/helpers/prober";
+import { cpuNs } from "./qps";
 import { summarize, type Summary } from "./stats";
 import { BENCH_ZONE, rng } from "./workload";
 
@@ -50,6 +55,10 @@ export interface ChangeSample {
   readonly stale: number;
   readonly filesWritten: number;
   readonly changedNames: number;
+  /** dnsmasq CPU from write() to the change being visible (or write() resolving, if later), ms. */
+  readonly cpuMs: number;
+  /** Paced: the most dnsmasq CPU one file's re-read took; unpaced: cpuMs (one batch), ms. */
+  readonly maxFileCpuMs: number;
 }
 
 export interface ChangeStats {
@@ -63,6 +72,9 @@ export interface ChangeStats {
   readonly stale: number;
   readonly filesWritten: number;
   readonly changedNames: number;
+  readonly cpu: Summary;
+  /** Max over samples of maxFileCpuMs. */
+  readonly maxFileCpuMs: number;
 }
 
 export type ChangeKind = "start" | "flipOut" | "flipBack" | "newNode" | "oneName" | "everyName";
@@ -94,6 +106,8 @@ export interface ChangeRunOptions {
   readonly layout: ChangeLayout;
   readonly names?: number;
   readonly nodes?: number;
+  /** The plan's cap on addresses per name. @default 64 (the sidecar's default) */
+  readonly maxTargets?: number;
   /** Flip-out/flip-back pairs. @default 3 */
   readonly flips?: number;
   /** One-name changes. @default 10 */
@@ -117,7 +131,31 @@ function summarizeSamples(xs: readonly ChangeSample[]): ChangeStats {
     stale: xs.reduce((s, x) => s + x.stale, 0),
     filesWritten: Math.max(...xs.map((x) => x.filesWritten)),
     changedNames: Math.max(...xs.map((x) => x.changedNames)),
+    cpu: summarize(xs.map((x) => x.cpuMs)),
+    maxFileCpuMs: Math.max(...xs.map((x) => x.maxFileCpuMs)),
   };
+}
+
+/** dnsmasq CPU time, ms, and the per-file deltas a wrapped barrier records. */
+class CpuMeter {
+  private last = 0;
+  perFile: number[] = [];
+  constructor(private readonly pid: number | undefined) {}
+  now(): number {
+    return cpuNs(this.pid) / 1e6;
+  }
+  /** Starts a change: per-file deltas count from here. */
+  reset(): number {
+    this.perFile = [];
+    this.last = this.now();
+    return this.last;
+  }
+  /** After each barrier: the CPU the file just re-read took. */
+  mark(): void {
+    const c = this.now();
+    this.perFile.push(c - this.last);
+    this.last = c;
+  }
 }
 
 function rssMiB(pid: number | undefined): number {
@@ -138,7 +176,7 @@ function rssMiB(pid: number | undefined): number {
  * answer does not fit one UDP packet.
  */
 async function measureChange(
-  prober: ContinuousProber, writer: AtomicHostsWriter, layout: ChangeLayout,
+  prober: ContinuousProber, writer: AtomicHostsWriter, layout: ChangeLayout, meter: CpuMeter,
   before: HostsData | undefined, after: HostsData, timeoutMs: number,
 ): Promise<ChangeSample> {
   const changed = before === undefined ? [...after.records.keys()] : changedNames(before, after);
@@ -151,6 +189,7 @@ async function measureChange(
   await sleep(20);
   const expectNew: Record<string, readonly string[] | null> = {};
   for (const name of probes) expectNew[name] = want(after, name);
+  const c0 = meter.reset();
   const t0 = clock();
   const visible = prober.firstMatches(expectNew satisfies Expectation, t0, timeoutMs);
   visible.catch(() => undefined);
@@ -160,6 +199,7 @@ async function measureChange(
     throw new Error(`${layout.label}: ${String(err)}`);
   });
   const visibleAt = Math.max(...Object.values(firstNew));
+  const cpuMs = meter.now() - c0;
   await sleep(100);
   const log = await prober.dump();
   const end = clock();
@@ -183,13 +223,15 @@ async function measureChange(
     stale,
     filesWritten: res.written.length + res.removed.length,
     changedNames: changed.length,
+    cpuMs,
+    maxFileCpuMs: res.paced ? Math.max(...meter.perFile) : cpuMs,
   };
 }
 
 /** Every change kind against a fresh dnsmasq, in the order start, flips, new node, one name, every name. */
 export async function measureDnsmasqChanges(opts: ChangeRunOptions): Promise<ChangeRunResult> {
   const { layout } = opts;
-  const work = new ChangeWorkload({ shape: opts.shape, ...(opts.names === undefined ? {} : { names: opts.names }), ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }) });
+  const work = new ChangeWorkload({ shape: opts.shape, ...(opts.names === undefined ? {} : { names: opts.names }), ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }), ...(opts.maxTargets === undefined ? {} : { maxTargets: opts.maxTargets }) });
   const timeoutMs = opts.changeTimeoutMs ?? 60_000;
   const skip = new Set(opts.skip ?? []);
   const d = await startTrackedDnsmasq({ zones: [BENCH_ZONE], ttlSeconds: DEFAULT_TTL_SECONDS, ...(layout.cacheSize === undefined ? {} : { cacheSize: layout.cacheSize }) });
@@ -197,17 +239,19 @@ export async function measureDnsmasqChanges(opts: ChangeRunOptions): Promise<Cha
   const samples = new Map<ChangeKind, ChangeSample[]>();
   const add = (k: ChangeKind, s: ChangeSample) => samples.set(k, [...(samples.get(k) ?? []), s]);
   try {
-    const barrier = layout.paced ? createDnsBarrier({ server: d.address, port: d.port, name: healthName(BENCH_ZONE), timeoutMs: timeoutMs }) : undefined;
+    const meter = new CpuMeter(d.process.pid);
+    const dns = createDnsBarrier({ server: d.address, port: d.port, name: healthName(BENCH_ZONE), timeoutMs: timeoutMs });
+    const barrier = layout.paced ? async () => { await dns(); meter.mark(); } : undefined;
     const writer = new AtomicHostsWriter({ dir: d.hostsDir, shards: layout.shards, log: () => undefined, ...(barrier === undefined ? {} : { barrier }) });
     // The prober answers before anything is measured (a worker takes a moment to start).
     prober.setNames([healthName(BENCH_ZONE)]);
     await prober.firstMatches({ [healthName(BENCH_ZONE)]: ["127.0.0.1"] }, clock(), 10_000);
     const base = work.data();
-    add("start", await measureChange(prober, writer, layout, undefined, base, timeoutMs));
+    add("start", await measureChange(prober, writer, layout, meter, undefined, base, timeoutMs));
     let current = base;
     /** Measures a change of `kind`; kind undefined: a change back to the base data, measured (so it is applied before the next one) but not reported. */
     const step = async (kind: ChangeKind | undefined, next: HostsData) => {
-      const s = await measureChange(prober, writer, layout, current, next, timeoutMs);
+      const s = await measureChange(prober, writer, layout, meter, current, next, timeoutMs);
       if (kind !== undefined) add(kind, s);
       current = next;
     };

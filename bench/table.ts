@@ -77,7 +77,7 @@ function changeRows(r: ChangeRunResult): string[][] {
     if (s === undefined) return [];
     return [[
       KIND_LABEL[k], String(s.samples), String(s.changedNames), String(s.filesWritten), ms(s.visible.p50), ms(s.visible.p99), ms(s.write.p50),
-      ms(s.longestGapMs), `${(100 * s.answeredShare).toFixed(1)}%`, String(s.wrong), String(s.stale),
+      ms(s.longestGapMs), `${(100 * s.answeredShare).toFixed(1)}%`, String(s.wrong), String(s.stale), ms(s.cpu.p50), ms(s.maxFileCpuMs),
     ]];
   });
 }
@@ -97,15 +97,18 @@ export function formatTargets(targets: readonly Target[]): string {
   );
 }
 
+/** One run of measureDnsmasqChanges as a titled table. */
+export function formatChangeRun(run: ChangeRunResult): string {
+  const head = ["change", "samples", "names", "files", "visible p50", "visible p99", "write() p50", "longest gap", "answered<1s", "wrong", "stale", "dnsmasq CPU p50", "max CPU one file"];
+  return `${run.shape} shape, ${run.names} names over ${run.nodes} nodes, ${run.records} records; ${run.layout.label}; dnsmasq RSS ${run.dnsmasqRssMiB.toFixed(1)} MiB\n` +
+    table(head, changeRows(run));
+}
+
 /** The dnsmasq change section: one table per shape and layout. */
 export function formatChanges(c: DnsmasqChangesResults): string {
-  const head = ["change", "samples", "names", "files", "visible p50", "visible p99", "write() p50", "longest gap", "answered<1s", "wrong", "stale"];
   const out: string[] = [];
   out.push("dnsmasq under changes (no API server): write() -> first answer with the new set for the last file's probe name, ms; a prober in a worker thread asks 2 queries/ms throughout");
-  for (const run of [c.subset.ours, c.subset.before, c.shared.ours]) {
-    out.push(`${run.shape} shape, ${run.names} names over ${run.nodes} nodes, ${run.records} records; ${run.layout.label}; dnsmasq RSS ${run.dnsmasqRssMiB.toFixed(1)} MiB`);
-    out.push(table(head, changeRows(run)));
-  }
+  for (const run of [c.subset.ours, c.subset.before, c.shared.ours]) out.push(formatChangeRun(run));
   out.push(`subset shape ${qpsLine(c.subset.qps)}shared shape (EDNS) ${qpsLine(c.shared.qps)}`);
   return out.join("\n");
 }
