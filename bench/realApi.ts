@@ -12,6 +12,7 @@
 import { DEFAULT_NAMESPACE } from "../lib/config/defaults";
 import { startCluster, tokenKubeconfigYaml, type RigCluster } from "../rig/cluster";
 import { chartRbacObjects } from "../test/rig/harness";
+import { INGRESS_NODE, PRESET, controllerDaemonSet, controllerPods, controllerRbac, setPodReady, waitPods } from "../test/rig/controllerPods";
 import { ingressHosts, ingressName, loadIngresses, namespaceOf } from "../test/helpers/ingressLoad";
 import { startSidecarProcess, type SidecarProcess } from "../rig/sidecarProcess";
 import { startTrackedDnsmasq } from "./cleanup";
@@ -188,4 +189,114 @@ async function nodeFlips(cluster: RigCluster, poller: DnsPoller, opts: RealApiOp
     back.push((await poller.waitFor(name, (a) => a.addresses.includes(ip), 15_000, 1)) - sent);
   }
   return { flipOut: summarize(out), flipBack: summarize(back) };
+}
+
+export interface ControllerFlipOptions {
+  readonly ingresses: number;
+  readonly nodes: number;
+  readonly samples: number;
+  readonly log: (line: string) => void;
+}
+
+export interface ControllerFlipResult {
+  readonly ingresses: number;
+  readonly nodes: number;
+  readonly loadSeconds: number;
+  /** The controller pod's status PATCH (Ready=False, what its kubelet sends) returned -> its node's IP out of a name's answer. */
+  readonly flipOut: Summary;
+  /** Ready=True PATCH returned -> the IP back. */
+  readonly flipBack: Summary;
+  /** For comparison, in the same run on the same names: the node itself NotReady (kwok label, delay 0) -> IP out. */
+  readonly nodeFlipOut: Summary;
+  /** Mean time of the sidecar's hosts writes during the pod samples (its /metrics), dnsmasq's re-read not included. */
+  readonly meanWriteMs: number;
+}
+
+/**
+ * Issue 13: the ingress controller's pod on one node turning NotReady at `ingresses` Ingresses,
+ * through the real path: RKE2's ingress-nginx as a DaemonSet on every node (kwok runs its pods),
+ * the bundled sidecar with `--ingress-controller=rke2-ingress-nginx` and the chart's Role,
+ * realistic Ingresses of class nginx whose statuses list 2-8 node IPs each (a 64-IP DaemonSet
+ * status does not fit the poller's plain 512-byte UDP answer), real dnsmasq answering.
+ */
+export async function measureControllerFlip(opts: ControllerFlipOptions): Promise<ControllerFlipResult> {
+  const cluster = await startCluster({ noBuild: true, log: opts.log });
+  const dnsmasq = await startTrackedDnsmasq({ zones: [REAL_API_ZONE], ttlSeconds: 0 });
+  const poller = new DnsPoller({ server: dnsmasq.address, port: dnsmasq.port });
+  let sidecar: SidecarProcess | undefined;
+  try {
+    await cluster.apply([...chartRbacObjects(), ...controllerRbac(REAL_API_ZONE)]);
+    for (let n = 0; n < opts.nodes; n++) await cluster.createNode({ name: `w${n}`, ip: nodeIp(n), labels: { "node-role.kubernetes.io/worker": "true", ...INGRESS_NODE } });
+    await cluster.apply([controllerDaemonSet()]);
+    await waitPods(cluster, (ps) => ps.length === opts.nodes && ps.every((p) => p.ready), `${opts.nodes} Ready controller pods`, 120_000);
+    const podOf = new Map((await controllerPods(cluster)).map((p) => [p.node, p.name]));
+    const statusIps = statusIpsFor("2-8 IPs per name", opts.nodes);
+    opts.log(`controller flip: loading ${opts.ingresses} Ingresses`);
+    const load = await loadIngresses(cluster, { zone: REAL_API_ZONE, count: opts.ingresses, statusIps });
+    const token = await cluster.serviceAccountToken(DEFAULT_NAMESPACE, "cdns");
+    sidecar = await startSidecarProcess({
+      kubeconfigYaml: tokenKubeconfigYaml(cluster.server, cluster.caPem, token, DEFAULT_NAMESPACE),
+      args: [`--zones=${REAL_API_ZONE}`, `--hosts-dir=${dnsmasq.hostsDir}`, "--log-level=warn", "--ingress-controller=rke2-ingress-nginx"],
+    });
+    await sidecar.waitReady(180_000);
+    const last = opts.ingresses - 1;
+    await poller.waitFor(ingressHosts(last, REAL_API_ZONE)[0] as string, (a) => sameSet(a.addresses, statusIps(last)), 120_000, 5);
+    opts.log(`controller flip: ${opts.samples} samples at ${opts.ingresses} Ingresses (${PRESET.podSelector})`);
+    const writes = async () => {
+      const body = (await (sidecar as SidecarProcess).get("/metrics")).body;
+      const num = (m: string) => Number(new RegExp(`^cdns_sidecar_write_duration_seconds_${m} (\\S+)$`, "m").exec(body)?.[1] ?? NaN);
+      return { sum: num("sum"), count: num("count") };
+    };
+    const sample = (k: number) => {
+      const i = 5 + k * 13;
+      const ips = statusIps(i);
+      const ip = ips[k % ips.length] as string;
+      const node = `w${Array.from({ length: opts.nodes }, (_, x) => x).find((x) => nodeIp(x) === ip) as number}`;
+      return { ip, node, name: ingressHosts(i, REAL_API_ZONE)[0] as string };
+    };
+    const out: number[] = [];
+    const back: number[] = [];
+    const w0 = await writes();
+    for (let k = 0; k < opts.samples; k++) {
+      const { ip, node, name } = sample(k);
+      const pod = podOf.get(node);
+      if (pod === undefined) throw new Error(`no controller pod on ${node}`);
+      await setPodReady(cluster, pod, false);
+      let sent = performance.now();
+      out.push((await poller.waitFor(name, (a) => a.addresses.length > 0 && !a.addresses.includes(ip), 15_000, 1)) - sent);
+      await setPodReady(cluster, pod, true);
+      sent = performance.now();
+      back.push((await poller.waitFor(name, (a) => a.addresses.includes(ip), 15_000, 1)) - sent);
+    }
+    const w1 = await writes();
+    opts.log(`controller flip: the same names, node NotReady instead (kwok), for comparison`);
+    const nodeOut: number[] = [];
+    for (let k = 0; k < opts.samples; k++) {
+      const { ip, node, name } = sample(k);
+      await cluster.call("PATCH", `/api/v1/nodes/${node}`, {
+        metadata: {
+          labels: { "node-not-ready.stage.kwok.x-k8s.io": "true" },
+          annotations: { "node-not-ready.stage.kwok.x-k8s.io/delay": "0s", "node-not-ready.stage.kwok.x-k8s.io/jitter-delay": "0s" },
+        },
+      }, "application/merge-patch+json");
+      const sent = performance.now();
+      nodeOut.push((await poller.waitFor(name, (a) => a.addresses.length > 0 && !a.addresses.includes(ip), 15_000, 1)) - sent);
+      await cluster.setNodeNotReady(node, false);
+      await poller.waitFor(name, (a) => a.addresses.includes(ip), 15_000, 1);
+    }
+    return {
+      ingresses: opts.ingresses,
+      nodes: opts.nodes,
+      loadSeconds: load.seconds,
+      flipOut: summarize(out),
+      flipBack: summarize(back),
+      nodeFlipOut: summarize(nodeOut),
+      meanWriteMs: ((w1.sum - w0.sum) / Math.max(1, w1.count - w0.count)) * 1000,
+    };
+  } finally {
+    await sidecar?.stop();
+    poller.close();
+    await dnsmasq.stop();
+    await cluster.stop();
+  }
 }

@@ -2,84 +2,12 @@
  * Answers that follow the ingress controller's Ready pods, on a real API server with real
  * dnsmasq: RKE2's ingress-nginx as a hostPort DaemonSet in kube-system (the rke2-ingress-nginx
  * preset's labels), its pods run by kwok, the sidecar bound by the chart's own Role for them.
- *
- * kwok makes a new pod Ready (its pod-ready stage matches only Pending pods); a Running pod's
- * Ready condition patched through the status subresource, as a kubelet does when a readiness
- * probe fails, stays as patched: that is how a test makes one pod NotReady and Ready again.
+ * How a pod is made NotReady: see controllerPods.ts.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { synthCdnsChart } from "../../lib/chart/cdnsChart";
-import { INGRESS_CONTROLLER_PRESETS } from "../../lib/k8s/ingressControllers";
-import type { RigCluster } from "../../rig/cluster";
+import { INGRESS_NODE, NS, controllerDaemonSet, controllerPods, controllerRbac, setPodReady, waitPods } from "./controllerPods";
 import { CDNS_TAINTS, SidecarRig, WORKER, ZONE } from "./harness";
-
-const PRESET = INGRESS_CONTROLLER_PRESETS["rke2-ingress-nginx"];
-const NS = PRESET.namespace;
-const POD_LABELS = { "app.kubernetes.io/name": "rke2-ingress-nginx", "app.kubernetes.io/instance": "rke2-ingress-nginx", "app.kubernetes.io/component": "controller" };
-const INGRESS_NODE = { "ingress-ready": "true" };
-
-/** The chart's Role and RoleBinding for the controller's pods, as synthesized with the prop. */
-function controllerRbac(): Record<string, unknown>[] {
-  const objs = synthCdnsChart({ zones: [ZONE], nodes: [{ index: 0, ip: "10.0.0.2" }], sidecarImage: "localhost/cdns-sidecar:test", dnsmasqImage: "localhost/cdns-dnsmasq:test", ingressController: PRESET }).objs;
-  return objs.filter((o) => o.kind === "Role" || o.kind === "RoleBinding");
-}
-
-/** The controller as RKE2 runs it: a DaemonSet with hostPorts; it tolerates every taint, so it lands on the cDNS node too. */
-function controllerDaemonSet(): Record<string, unknown> {
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: "rke2-ingress-nginx-controller", namespace: NS, labels: POD_LABELS },
-    spec: {
-      selector: { matchLabels: POD_LABELS },
-      template: {
-        metadata: { labels: POD_LABELS },
-        spec: {
-          nodeSelector: INGRESS_NODE,
-          tolerations: [{ operator: "Exists" }],
-          containers: [{ name: "rke2-ingress-nginx-controller", image: "rancher/nginx-ingress-controller:v1.14.5-hardened1", ports: [{ containerPort: 80, hostPort: 80 }, { containerPort: 443, hostPort: 443 }] }],
-        },
-      },
-    },
-  };
-}
-
-interface PodInfo {
-  readonly name: string;
-  readonly node: string;
-  readonly ready: boolean;
-}
-
-async function controllerPods(cluster: RigCluster): Promise<PodInfo[]> {
-  const sel = encodeURIComponent(PRESET.podSelector);
-  const r = await cluster.call("GET", `/api/v1/namespaces/${NS}/pods?labelSelector=${sel}`);
-  const items = r.json<{ items: Array<{ metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { conditions?: Array<{ type: string; status: string }> } }> }>().items;
-  return items.map((p) => ({
-    name: p.metadata.name,
-    node: p.spec.nodeName ?? "",
-    ready: p.metadata.deletionTimestamp === undefined && p.status.conditions?.find((c) => c.type === "Ready")?.status === "True",
-  }));
-}
-
-async function waitPods(cluster: RigCluster, want: (pods: PodInfo[]) => boolean, what: string, timeoutMs = 30_000): Promise<PodInfo[]> {
-  const end = Date.now() + timeoutMs;
-  let last: PodInfo[] = [];
-  while (Date.now() < end) {
-    last = await controllerPods(cluster);
-    if (want(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`controller pods: ${what} not reached within ${timeoutMs} ms: ${JSON.stringify(last)}`);
-}
-
-/** What a kubelet does when the readiness probe fails (or passes again). */
-async function setPodReady(cluster: RigCluster, pod: string, ready: boolean): Promise<void> {
-  const status = ready ? "True" : "False";
-  await cluster.call("PATCH", `/api/v1/namespaces/${NS}/pods/${pod}/status`, {
-    status: { conditions: [{ type: "Ready", status }, { type: "ContainersReady", status }] },
-  }, "application/strategic-merge-patch+json");
-}
 
 describe("sidecar with the ingress controller's pods on a real API server", () => {
   let rig: SidecarRig;
@@ -97,7 +25,7 @@ describe("sidecar with the ingress controller's pods on a real API server", () =
       settings: { "ingress-controller": "rke2-ingress-nginx" },
       startSidecar: false,
     });
-    await rig.cluster.apply(controllerRbac());
+    await rig.cluster.apply(controllerRbac(ZONE));
     await rig.cluster.apply([controllerDaemonSet()]);
     await waitPods(rig.cluster, (ps) => ps.length === 4 && ps.every((p) => p.ready), "4 Ready pods");
     podOn = async (node) => {
@@ -116,7 +44,7 @@ describe("sidecar with the ingress controller's pods on a real API server", () =
     const metrics = (await rig.http("/metrics")).body;
     assert.match(metrics, /^cdns_sidecar_watch_up\{kind="Pod"\} 1$/m);
     assert.match(metrics, /^cdns_sidecar_list_pages_total\{kind="Pod"\} [1-9]/m);
-    const roles = controllerRbac();
+    const roles = controllerRbac(ZONE);
     assert.deepEqual(roles.map((o) => [o.kind, (o.metadata as { namespace: string }).namespace]), [["Role", NS], ["RoleBinding", NS]]);
     assert.deepEqual((roles[0] as { rules: unknown }).rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
   });

@@ -1,6 +1,8 @@
 /** Settings of the ingress-path features: the controller (presets, overrides, one validator) and the node check. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { synthCdnsChart } from "../../lib/chart/cdnsChart";
+import { DEFAULT_NAMESPACE } from "../../lib/config/defaults";
 import { INGRESS_CONTROLLER_PRESETS, resolveIngressController, servesClass } from "../../lib/k8s/ingressControllers";
 import { parseLabelSelector, selectorMatches } from "../../lib/k8s/labelSelector";
 import { helpText, parseArgs, validateSidecarSettings } from "../../sidecar/src/settings";
@@ -96,5 +98,38 @@ describe("node check settings", () => {
     }
     const stray = validateSidecarSettings({ zones: "apps.example.com", "node-check-ports": "80" });
     assert.ok(!stray.ok && stray.problems[0]?.message === "has no effect without --node-check");
+  });
+});
+
+describe("the chart's ingressController and nodeCheck props", () => {
+  const synth = (over: Record<string, unknown>) =>
+    synthCdnsChart({ zones: ["apps.example.com"], nodes: [{ index: 0, ip: "10.0.0.2" }], sidecarImage: "s:1@sha256:" + "a".repeat(64), dnsmasqImage: "d:1@sha256:" + "b".repeat(64), ...over }).objs;
+  const sidecarArgs = (objs: Record<string, unknown>[]): string[] => {
+    const dep = objs.find((o) => o.kind === "Deployment") as { spec: { template: { spec: { initContainers: Array<{ args: string[] }> } } } };
+    return dep.spec.template.spec.initContainers[0]?.args ?? [];
+  };
+
+  it("pass flags the sidecar reads back as the same settings, and a Role for the controller's pods only", () => {
+    const controller = INGRESS_CONTROLLER_PRESETS["rke2-traefik"];
+    const objs = synth({ ingressController: controller, nodeCheck: { ports: [80, 8443], fall: 4 } });
+    const parsed = parseArgs(sidecarArgs(objs), {});
+    assert.deepEqual(parsed.problems, []);
+    const r = validateSidecarSettings(parsed.raw);
+    assert.ok(r.ok);
+    assert.deepEqual(r.settings.ingressController, controller);
+    assert.deepEqual(r.settings.nodeCheck, { ports: [80, 8443], intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 4, concurrency: 32 });
+    const role = objs.find((o) => o.kind === "Role") as { metadata: { namespace: string }; rules: unknown };
+    assert.equal(role.metadata.namespace, "kube-system");
+    assert.deepEqual(role.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
+    const binding = objs.find((o) => o.kind === "RoleBinding") as { metadata: { namespace: string }; subjects: unknown; roleRef: { kind: string; name: string } };
+    assert.equal(binding.metadata.namespace, "kube-system");
+    assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "cdns", namespace: DEFAULT_NAMESPACE }]);
+    assert.deepEqual([binding.roleRef.kind, binding.roleRef.name], ["Role", "cdns-sidecar-ingress-controller"]);
+  });
+
+  it("without them: no controller flags, no check, no Role", () => {
+    const objs = synth({});
+    assert.equal(sidecarArgs(objs).some((a) => a.startsWith("--ingress-controller") || a.startsWith("--node-check")), false);
+    assert.equal(objs.some((o) => o.kind === "Role" || o.kind === "RoleBinding"), false);
   });
 });
