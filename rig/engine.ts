@@ -10,7 +10,8 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { parse, stringify } from "yaml";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import { cacheRoot, ensureBinaries, type Log } from "./binaries";
 import { kubernetesPluginVersion } from "./components";
@@ -93,18 +94,31 @@ export interface InlineStackOptions {
   readonly config?: ConfigMap;
   /** Project settings files (Pulumi.yaml, Pulumi.<stack>.yaml) copied into the workspace directory. @default none */
   readonly projectFiles?: readonly string[];
+  /** An existing workspace directory (another program on the same stack and config); not removed by dispose(). @default a new one */
+  readonly workDir?: string;
 }
 
 /** An inline-program stack in a temporary workspace directory (the repository's files are never written). */
 export async function inlineStack(opts: InlineStackOptions): Promise<{ stack: Stack; workDir: string; dispose(): void }> {
-  const workDir = mkdtempSync(join(tmpdir(), "rig-pulumi-ws-"));
-  for (const f of opts.projectFiles ?? []) writeFileSync(join(workDir, f.split("/").pop() as string), readFileSync(f));
+  const own = opts.workDir === undefined;
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), "rig-pulumi-ws-"));
+  for (const f of opts.projectFiles ?? []) {
+    const name = basename(f);
+    let text = readFileSync(f, "utf8");
+    if (name === "Pulumi.yaml") {
+      // The program runs inline here; the CLI would check that the project's `main` directory exists.
+      const project = parse(text) as Record<string, unknown>;
+      delete project.main;
+      text = stringify(project);
+    }
+    writeFileSync(join(workDir, name), text);
+  }
   const stack = await LocalWorkspace.createOrSelectStack(
     { projectName: opts.projectName, stackName: opts.stackName, program: opts.program },
     { workDir, pulumiHome: opts.engine.pulumiHome, envVars: { ...opts.engine.env }, pulumiCommand: opts.engine.command },
   );
   if (opts.config !== undefined) await stack.setAllConfig(opts.config);
-  return { stack, workDir, dispose: () => rmSync(workDir, { recursive: true, force: true }) };
+  return { stack, workDir, dispose: () => (own ? rmSync(workDir, { recursive: true, force: true }) : undefined) };
 }
 
 /**

@@ -126,10 +126,11 @@ async function main(): Promise<void> {
     info(`up: ${up.summary.result}, ${JSON.stringify(up.summary.resourceChanges)}`);
 
     say("Running the pod's containers as local processes, with the pod's configuration from the cluster");
-    const cm = await cluster.call("GET", "/api/v1/namespaces/cdns-system/configmaps/cdns-dnsmasq");
-    const conf = (cm.json<{ data: Record<string, string> }>()).data["dnsmasq.conf"] as string;
     const dep = await cluster.call("GET", "/apis/apps/v1/namespaces/cdns-system/deployments/cdns-0");
-    const podSpec = dep.json<{ spec: { template: { spec: { initContainers?: { name: string; args?: string[] }[] } } } }>().spec.template.spec;
+    const podSpec = dep.json<{ spec: { template: { spec: { initContainers?: { name: string; args?: string[] }[]; volumes?: { name: string; configMap?: { name: string } }[] } } } }>().spec.template.spec;
+    const cmName = podSpec.volumes?.find((v) => v.name === "config")?.configMap?.name as string;
+    const cm = await cluster.call("GET", `/api/v1/namespaces/cdns-system/configmaps/${cmName}`);
+    const conf = (cm.json<{ data: Record<string, string> }>()).data["dnsmasq.conf"] as string;
     const sidecarArgs = podSpec.initContainers?.find((c) => c.name === "sidecar")?.args ?? [];
     const dir = mkdtempSync(join(tmpdir(), "cdns-start-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

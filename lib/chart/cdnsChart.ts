@@ -255,6 +255,19 @@ function nodeCheckArgs(c: CdnsNodeCheck | undefined): string[] {
  * sha256 over everything the pod reads at start (dnsmasq.conf and the sidecar's flags).
  * Images are left out: a new image already changes the pod template.
  */
+/**
+ * The ConfigMap holding dnsmasq.conf is named after its content (`cdns-dnsmasq-<hash>`), like a
+ * Kustomize configMapGenerator: a config change creates a new ConfigMap and points each
+ * Deployment at it as that Deployment rolls, while the pods not rolled yet keep reading the old
+ * one (removed after the update). An in-place edit would reach pods before their turn, and the
+ * kubernetes provider replaces (deletes, then recreates) an edited ConfigMap.
+ */
+export const DNSMASQ_CONFIG_MAP_PREFIX = "cdns-dnsmasq";
+
+export function dnsmasqConfigMapName(dnsmasqConf: string): string {
+  return `${DNSMASQ_CONFIG_MAP_PREFIX}-${createHash("sha256").update(dnsmasqConf).digest("hex").slice(0, 10)}`;
+}
+
 export function configHash(dnsmasqConf: string, sidecarArgs: readonly string[]): string {
   return createHash("sha256").update(JSON.stringify({ dnsmasqConf, sidecarArgs })).digest("hex");
 }
@@ -280,6 +293,8 @@ export class CdnsChart extends Chart {
   readonly namespaceName: string;
   readonly configHash: string;
   readonly dnsmasqConf: string;
+  /** Name of the ConfigMap holding dnsmasq.conf (content-addressed: dnsmasqConfigMapName()). */
+  readonly configMapName: string;
 
   constructor(scope: Construct, id: string, props: CdnsChartProps, chartProps: ChartProps = {}) {
     super(scope, id, chartProps);
@@ -333,9 +348,12 @@ export class CdnsChart extends Chart {
       });
     }
 
+    this.configMapName = dnsmasqConfigMapName(r.dnsmasqConf);
     new k8s.KubeConfigMap(this, "config", {
-      metadata: { name: "cdns-dnsmasq", namespace: ns, labels },
+      metadata: { name: this.configMapName, namespace: ns, labels },
       data: { [DNSMASQ_CONF_KEY]: r.dnsmasqConf },
+      // A new config is a new ConfigMap (its name carries the content hash), never an edit.
+      immutable: true,
     });
 
     this.deploymentNames = r.nodes.map((node) => this.deployment(r, node.index, labels));
@@ -442,7 +460,7 @@ export class CdnsChart extends Chart {
             volumes: [
               { name: "hosts", emptyDir: { sizeLimit: k8s.Quantity.fromString(DEFAULT_HOSTS_DIR_SIZE_LIMIT) } },
               { name: "run", emptyDir: { medium: "Memory", sizeLimit: k8s.Quantity.fromString("1Mi") } },
-              { name: "config", configMap: { name: "cdns-dnsmasq" } },
+              { name: "config", configMap: { name: this.configMapName } },
               {
                 // What the kubelet would automount, but only for the container that talks to the API.
                 name: "kube-api-access",

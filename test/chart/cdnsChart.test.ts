@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import {
   CONFIG_HASH_ANNOTATION,
+  dnsmasqConfigMapName,
   DEFAULT_DNSMASQ_RESOURCES,
   DEFAULT_PRIORITY_CLASS_NAME,
   DEFAULT_SIDECAR_RESOURCES,
@@ -206,9 +207,18 @@ test("RBAC: services and HTTPRoutes/Gateways only when those sources are on", ()
 });
 
 test("ConfigMap: dnsmasq.conf from renderDnsmasqConf, local zones, no upstreams, writable pid file", () => {
-  const cm = one(synth(), "ConfigMap", "cdns-dnsmasq");
+  const objs = synth();
+  const cm = one(objs, "ConfigMap");
   assert.equal(cm.metadata.namespace, DEFAULT_NAMESPACE);
   const conf: string = cm.data["dnsmasq.conf"];
+  // Named after its content and immutable: a config change is a new ConfigMap each Deployment switches to as it rolls.
+  assert.equal(cm.metadata.name, dnsmasqConfigMapName(conf));
+  assert.match(cm.metadata.name, /^cdns-dnsmasq-[0-9a-f]{10}$/);
+  assert.equal(cm.immutable, true);
+  for (const d of objs.filter((o: { kind: string }) => o.kind === "Deployment")) {
+    assert.equal(d.spec.template.spec.volumes.find((v: { name: string }) => v.name === "config").configMap.name, cm.metadata.name);
+  }
+  assert.notEqual(one(synth({ ...baseProps, ttlSeconds: 9 }), "ConfigMap").metadata.name, cm.metadata.name, "another config, another name");
   assert.equal(
     conf,
     renderDnsmasqConf({ zones: baseProps.zones, ttlSeconds: 5, hostsDir: DEFAULT_HOSTS_DIR, pidFile: `${DNSMASQ_RUN_DIR}/dnsmasq.pid` }),

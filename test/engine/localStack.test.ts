@@ -32,6 +32,7 @@ describe("the local stack through the real engine", () => {
   let engine: Engine;
   let stack: Stack;
   let disposeStack: () => void;
+  let workDir: string;
 
   before(async () => {
     cluster = await startCluster({ noBuild: true });
@@ -41,6 +42,7 @@ describe("the local stack through the real engine", () => {
     const ws = await inlineStack({ engine, projectName: PROJECT, stackName: "local", program, projectFiles: [join(ROOT, "Pulumi.yaml"), join(ROOT, "Pulumi.local.yaml")] });
     stack = ws.stack;
     disposeStack = ws.dispose;
+    workDir = ws.workDir;
     await stack.setConfig(`${PROJECT}:kubeconfig`, { value: readFileSync(cluster.kubeconfigPath, "utf8"), secret: true });
     // A second cDNS node, so a roll can be watched taking them down one at a time.
     await stack.setConfig(`${PROJECT}:existingCluster.nodes[1].name`, { value: CDNS_NODES[1]?.name as string }, true);
@@ -54,6 +56,14 @@ describe("the local stack through the real engine", () => {
   });
 
   const deployment = async (name: string) => (await cluster.call("GET", `/apis/apps/v1/namespaces/${NS}/deployments/${name}`)).json<Deployment>();
+  /** dnsmasq.conf as the pods of `name` read it: the ConfigMap their volume names. */
+  const podDnsmasqConf = async (name: string) => {
+    const d = (await cluster.call("GET", `/apis/apps/v1/namespaces/${NS}/deployments/${name}`)).json<{ spec: { template: { spec: { volumes: { name: string; configMap?: { name: string } }[] } } } }>();
+    const cm = d.spec.template.spec.volumes.find((v) => v.name === "config")?.configMap?.name as string;
+    return (await cluster.call("GET", `/api/v1/namespaces/${NS}/configmaps/${cm}`)).json<{ data: Record<string, string> }>().data["dnsmasq.conf"] as string;
+  };
+  const configMaps = async () => (await cluster.call("GET", `/api/v1/namespaces/${NS}/configmaps`)).json<{ items: { metadata: { name: string } }[] }>().items
+    .map((c) => c.metadata.name).filter((n) => n.startsWith("cdns-dnsmasq"));
 
   it("up creates the workload; both Deployments are ready on their kwok cDNS nodes", async () => {
     const started = Date.now();
@@ -98,12 +108,13 @@ describe("the local stack through the real engine", () => {
     assert.equal(up.summary.result, "succeeded");
     const changes = up.summary.resourceChanges ?? {};
     assert.equal(changes.replace ?? 0, 0, `nothing is replaced: ${JSON.stringify(changes)}`);
-    assert.ok((changes.update ?? 0) >= 3, `the ConfigMap and both Deployments are updated: ${JSON.stringify(changes)}`);
+    // A new content-named ConfigMap, both Deployments switched to it (one after the other), the old ConfigMap removed.
+    assert.deepEqual({ create: changes.create, update: changes.update, delete: changes.delete }, { create: 1, update: 2, delete: 1 }, JSON.stringify(changes));
     const after0 = await deployment("cdns-0");
     assert.notEqual(after0.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION], before0.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION], "the config hash rolls the pod");
     assert.ok(after0.metadata.generation > before0.metadata.generation);
-    const cm = (await cluster.call("GET", `/api/v1/namespaces/${NS}/configmaps/cdns-dnsmasq`)).json<{ data: Record<string, string> }>();
-    assert.ok(cm.data["dnsmasq.conf"]?.split("\n").includes("local-ttl=30"));
+    for (const d of ["cdns-0", "cdns-1"]) assert.ok((await podDnsmasqConf(d)).split("\n").includes("local-ttl=30"), d);
+    assert.equal((await configMaps()).length, 1, "the old config's ConfigMap is removed after the update");
     assert.ok(samples > 10, `readiness sampled ${samples} times`);
     assert.equal(bothDown, 0, "both cDNS pods were down at the same moment during the roll");
   });
@@ -115,8 +126,7 @@ describe("the local stack through the real engine", () => {
     assert.equal(up.summary.resourceChanges?.replace ?? 0, 0);
     const outputs = await stack.outputs();
     assert.deepEqual(outputs.zones?.value, ["apps.local.example.com", "apps2.local.example.com"]);
-    const cm = (await cluster.call("GET", `/api/v1/namespaces/${NS}/configmaps/cdns-dnsmasq`)).json<{ data: Record<string, string> }>();
-    assert.ok(cm.data["dnsmasq.conf"]?.split("\n").includes("local=/apps2.local.example.com/"));
+    assert.ok((await podDnsmasqConf("cdns-0")).split("\n").includes("local=/apps2.local.example.com/"));
   });
 
   it("the policy pack runs during preview and blocks a broken stack; nothing changes", async () => {
@@ -129,6 +139,7 @@ describe("the local stack through the real engine", () => {
       engine,
       projectName: PROJECT,
       stackName: "local",
+      workDir,
       program: async () => {
         pulumi.runtime.registerResourceTransform((args) => {
           if (args.type !== "kubernetes:yaml/v2:ConfigGroup") return undefined;
