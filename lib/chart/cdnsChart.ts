@@ -252,10 +252,6 @@ function nodeCheckArgs(c: CdnsNodeCheck | undefined): string[] {
 }
 
 /**
- * sha256 over everything the pod reads at start (dnsmasq.conf and the sidecar's flags).
- * Images are left out: a new image already changes the pod template.
- */
-/**
  * The ConfigMap holding dnsmasq.conf is named after its content (`cdns-dnsmasq-<hash>`), like a
  * Kustomize configMapGenerator: a config change creates a new ConfigMap and points each
  * Deployment at it as that Deployment rolls, while the pods not rolled yet keep reading the old
@@ -268,6 +264,10 @@ export function dnsmasqConfigMapName(dnsmasqConf: string): string {
   return `${DNSMASQ_CONFIG_MAP_PREFIX}-${createHash("sha256").update(dnsmasqConf).digest("hex").slice(0, 10)}`;
 }
 
+/**
+ * sha256 over everything the pod reads at start (dnsmasq.conf and the sidecar's flags).
+ * Images are left out: a new image already changes the pod template.
+ */
 export function configHash(dnsmasqConf: string, sidecarArgs: readonly string[]): string {
   return createHash("sha256").update(JSON.stringify({ dnsmasqConf, sidecarArgs })).digest("hex");
 }
