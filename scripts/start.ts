@@ -70,6 +70,14 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
+/** The engine's progress, one line per finished resource (the outputs are printed at the end). */
+function engineProgress(chunk: string): void {
+  for (const line of chunk.split("\n")) {
+    const l = line.trimEnd();
+    if (/\b(created|updated|deleted|replaced)\b \(/.test(l) || /^\s*(warning|error):/.test(l) || /^\s+[+~-] \d+ \w+$/.test(l) || /^Duration:/.test(l)) process.stdout.write(`    | ${l.trim()}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
@@ -122,7 +130,7 @@ async function main(): Promise<void> {
     });
     cleanups.push(dispose);
     await stack.setConfig(`${PROJECT}:kubeconfig`, { value: readFileSync(cluster.kubeconfigPath, "utf8"), secret: true });
-    const up = await stack.up({ onOutput: (o) => process.stdout.write(o.split("\n").filter((l) => l.trim() !== "").map((l) => `    | ${l}`).join("\n") + (o.trim() === "" ? "" : "\n")) });
+    const up = await stack.up({ onOutput: engineProgress });
     info(`up: ${up.summary.result}, ${JSON.stringify(up.summary.resourceChanges)}`);
 
     say("Running the pod's containers as local processes, with the pod's configuration from the cluster");
