@@ -10,8 +10,9 @@
  * hashes the context after it to decide whether to rebuild, so a change to docs or tests keeps
  * the image, its digest and the pods.
  *
- * `buildOnPreview: false`: docker-build builds during preview by default (FACTS.md), which would
- * make every `pulumi preview` a build, and a push-less preview cannot produce a digest anyway.
+ * `buildOnPreview: false`: docker-build's `Image` builds during preview by default (the input
+ * defaults to true), which would make every `pulumi preview` a build, and a push-less preview
+ * cannot produce a digest anyway.
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";

@@ -2,7 +2,8 @@
  * dnsmasq.conf for the cDNS pod (and for the tests, which run the same file
  * against a real dnsmasq on loopback).
  *
- * Why each line is there (measured in ../shared/reference/FACTS.md):
+ * Why each line is there (each measured on dnsmasq 2.90; the tests run this
+ * file against a real dnsmasq, test/helpers/dnsmasq.ts):
  * - `no-resolv` with no `server=`: every out-of-zone query is REFUSED, so the
  *   cDNS is never an open resolver;
  * - `local=/zone/`: unknown names inside a zone get NXDOMAIN, not a forward;
@@ -58,7 +59,7 @@ export interface DnsmasqConfInput {
   readonly pidFile?: string;
   /** dnsmasq `cache-size` (hash table sized from it at start only). @default DEFAULT_DNSMASQ_CACHE_SIZE */
   readonly cacheSize?: number;
-  /** Log every query. Costs about two thirds of the throughput (FACTS.md). @default false */
+  /** Log every query. Costs about two thirds of the throughput (measured: ~150k qps without, ~50k with, on 2 vCPUs). @default false */
   readonly logQueries?: boolean;
   /**
    * Authoritative mode: SOA and NS for every zone, NS names `ns1.<zone0>`...

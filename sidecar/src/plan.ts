@@ -18,7 +18,7 @@
  *   - `keep-all`: serve the unfiltered targets.
  *   - `drop`: serve nothing for the name until a target is healthy.
  * - Cap: after merging and filtering, at most `maxTargets` IPs per name, the
- *   numerically lowest (deterministic; FACTS.md: ~74 A records fit one answer).
+ *   numerically lowest (deterministic; measured: ~74 A records fit one 1232-byte answer).
  * - nodeIps: IPs of healthy known nodes that are served for at least one name
  *   (healthy as a controller's entry needs it: with a controller configured, a
  *   node without a Ready controller pod is not in it). That is exactly the set

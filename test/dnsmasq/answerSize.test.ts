@@ -1,5 +1,5 @@
 /**
- * Big answers from the real dnsmasq with the sink's layout (FACTS.md: 40 A
+ * Big answers from the real dnsmasq with the sink's layout (measured: 40 A
  * records fit in 685 bytes; 29 fit a 512-byte client; edns-packet-max 1232
  * caps an answer at about 74; TCP children answer from a fork-time cache copy).
  */

@@ -1,6 +1,8 @@
 /**
  * Round robin with the real dnsmasq: every multi-IP name must rotate, also
- * when IP sets overlap (FACTS.md: the PTR-flag trap). A control run with the
+ * when IP sets overlap. dnsmasq rotates only the records of a name that carry the
+ * same reverse-lookup (PTR) flag, and an IP already seen under an earlier name
+ * gets none (measured: c={.2,.3,.4} after a,b={.1,.2,.3} never rotated). A control run with the
  * naive layout shows the check catches a name stuck in one order.
  */
 import { test } from "node:test";
@@ -58,7 +60,7 @@ function randomOverlapping(seed: number): HostsData {
   return hostsData(records, pick(2, 6));
 }
 
-test("FACTS case a,b={.1,.2,.3}, c={.2,.3,.4}: every multi-IP name rotates with the sink's layout", async () => {
+test("the PTR-flag case a,b={.1,.2,.3}, c={.2,.3,.4}: every multi-IP name rotates with the sink's layout", async () => {
   const rig = await startSinkRig();
   try {
     const abc = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];

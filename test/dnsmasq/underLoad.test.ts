@@ -1,6 +1,6 @@
 /**
  * Zero wrong answers while the sink rewrites the hosts file under continuous
- * UDP query load (FACTS.md: truncate-and-write gave 2,111 NXDOMAIN of 12,785).
+ * UDP query load (measured: truncate-and-write gave 2,111 NXDOMAIN of 12,785).
  *
  * Valid answer for a query: the exact set (or NXDOMAIN) of some state j with
  * lo <= j <= hi, where lo is the last state dnsmasq was seen serving when the

@@ -1,8 +1,13 @@
 /**
- * The hand-written vSphere binding against the provider's own schema
- * (../shared/reference/pulumi-vsphere-v4.17.0.schema.json): every property the
- * binding sends exists with a compatible type, every schema-required input is
- * sent, every output read exists.
+ * The hand-written vSphere binding against the provider's own schema: every property the
+ * binding sends exists with a compatible type, every schema-required input is sent, every
+ * output read exists.
+ *
+ * The schema is a fixture in the repository, test/fixtures/pulumi-vsphere-v<VERSION>.schema.json
+ * for VSPHERE_PROVIDER_VERSION (lib/vsphere/binding.ts): the Pulumi package schema of the
+ * vsphere provider at v4.17.0 (github.com/pulumi/pulumi-vsphere keeps it as
+ * provider/cmd/pulumi-resource-vsphere/schema.json), unchanged (sha256 fe1a5e1f...bf31e727).
+ * Moving to another provider version means adding that version's schema beside it.
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -18,7 +23,7 @@ import {
   type WireType,
 } from "../../lib/vsphere";
 
-const SCHEMA_PATH = join(__dirname, "..", "..", "..", "shared", "reference", `pulumi-vsphere-v${VSPHERE_PROVIDER_VERSION}.schema.json`);
+const SCHEMA_PATH = join(__dirname, "..", "fixtures", `pulumi-vsphere-v${VSPHERE_PROVIDER_VERSION}.schema.json`);
 
 interface SchemaProp {
   readonly type?: string;

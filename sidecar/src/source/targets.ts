@@ -16,7 +16,7 @@
  *   never a cDNS node): the plan keeps those with a Ready one.
  * - More than `maxTargets`: the numerically lowest `maxTargets` IPs are kept
  *   (deterministic, so the file does not churn) and `too_many_targets` is
- *   reported. FACTS.md: ~74 A records fit in dnsmasq's 1232-byte EDNS answer.
+ *   reported. Measured: ~74 A records fit in dnsmasq's 1232-byte EDNS answer.
  */
 import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
 import type { NodeState } from "../model";
