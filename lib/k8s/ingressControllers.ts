@@ -20,6 +20,7 @@
  * when RKE2 makes one the default class the API server writes that class into new Ingresses.
  */
 import type { ConfigProblem } from "../config/types";
+import { isDnsLabel, isDnsName } from "../dns/syntax";
 import { parseLabelSelector } from "./labelSelector";
 
 export interface IngressControllerSpec {
@@ -73,10 +74,6 @@ export type IngressControllerResult =
   | { readonly ok: true; readonly controller: IngressControllerSpec | undefined }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** IngressClass names are DNS subdomains. */
-const CLASS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
 function isPreset(v: string): v is IngressControllerPreset {
   return Object.prototype.hasOwnProperty.call(INGRESS_CONTROLLER_PRESETS, v);
 }
@@ -95,9 +92,10 @@ export function resolveIngressController(input: IngressControllerInput, keys: In
   }
   if (preset === undefined && !custom) return problems.length > 0 ? { ok: false, problems } : { ok: true, controller: undefined };
 
+  // Namespace names are DNS labels, IngressClass names DNS names (subdomains): the shared checks of lib/dns/syntax.ts.
   const namespace = input.namespace?.trim() ?? preset?.namespace;
   if (namespace === undefined) problems.push({ key: keys.namespace, message: "is required without a preset" });
-  else if (!NAMESPACE.test(namespace)) problems.push({ key: keys.namespace, message: `"${namespace}" is not a valid namespace name` });
+  else if (!isDnsLabel(namespace)) problems.push({ key: keys.namespace, message: `"${namespace}" is not a valid namespace name` });
 
   const podSelector = input.podSelector?.trim() ?? preset?.podSelector;
   if (podSelector === undefined) problems.push({ key: keys.podSelector, message: "is required without a preset" });
@@ -112,7 +110,7 @@ export function resolveIngressController(input: IngressControllerInput, keys: In
   if (classes === undefined || classes.length === 0) problems.push({ key: keys.classes, message: `needs at least one IngressClass name (or "${ALL_INGRESS_CLASSES}" for every Ingress)` });
   else {
     if (classes.includes(ALL_INGRESS_CLASSES) && classes.length > 1) problems.push({ key: keys.classes, message: `"${ALL_INGRESS_CLASSES}" stands alone (it already means every Ingress)` });
-    for (const c of classes) if (c !== ALL_INGRESS_CLASSES && !CLASS_NAME.test(c)) problems.push({ key: keys.classes, message: `"${c}" is not a valid IngressClass name` });
+    for (const c of classes) if (c !== ALL_INGRESS_CLASSES && !isDnsName(c)) problems.push({ key: keys.classes, message: `"${c}" is not a valid IngressClass name` });
     const dup = classes.filter((c, i) => classes.indexOf(c) !== i);
     if (dup.length > 0) problems.push({ key: keys.classes, message: `listed twice: ${[...new Set(dup)].join(", ")}` });
   }

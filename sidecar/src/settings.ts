@@ -11,6 +11,7 @@ import {
   DEFAULT_SIDECAR_HTTP_PORT,
 } from "../../lib/config/defaults";
 import { ALL_DROPPED_RULES, type AllDroppedRule } from "./plan";
+import { isDnsLabel } from "../../lib/dns/syntax";
 import { parseLabelSelector } from "../../lib/k8s/labelSelector";
 import { INGRESS_CONTROLLER_PRESETS, NO_INGRESS_CONTROLLER, resolveIngressController, type IngressControllerSpec } from "../../lib/k8s/ingressControllers";
 import {
@@ -141,8 +142,6 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   return { raw, help, problems };
 }
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 function list(v: string | undefined): string[] {
   return (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
@@ -184,7 +183,7 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
   }
   const httpPort = int("http-port", DEFAULT_SIDECAR_HTTP_PORT, 1, 65535);
   const namespaces = list(raw["namespaces"]);
-  for (const ns of namespaces) if (!NAMESPACE.test(ns)) bad("namespaces", `"${ns}" is not a valid namespace name`);
+  for (const ns of namespaces) if (!isDnsLabel(ns)) bad("namespaces", `"${ns}" is not a valid namespace name`);
   const ingressClass = raw["ingress-class"]?.trim() || undefined;
   const fallbackNodeSelector = raw["fallback-node-selector"] ?? DEFAULT_FALLBACK_NODE_SELECTOR;
   const fallbackParse = parseLabelSelector(fallbackNodeSelector);

@@ -1,6 +1,7 @@
 /**
  * The shared rule modules (lib/net/ipv4.ts, lib/dns/syntax.ts, lib/render/haproxyRules.ts):
- * what they accept, and that every caller gives the same verdict and message.
+ * what they accept, and that every caller (stack config, sidecar flags, ingress-controller
+ * resolver) gives the same verdict and message.
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -21,6 +22,10 @@ import { validateHaproxySettings } from "../../lib/config/validateHaproxy";
 import { DEFAULT_HAPROXY_VM } from "../../lib/config/defaults";
 import { nodesName } from "../../lib/dns/names";
 import * as sidecarHostnames from "../../sidecar/src/source/hostnames";
+import { validateSidecarSettings } from "../../sidecar/src/settings";
+import { resolveIngressController } from "../../lib/k8s/ingressControllers";
+import { validateStackConfig } from "../../lib/config/validate";
+import { at, qaWith } from "./fixtures";
 import { rng } from "../helpers/rng";
 
 test("IPv4: dotted quads only, no leading zeros, numeric value", () => {
@@ -92,4 +97,25 @@ test("HAProxy rules: the stack check and the renderer give the same message", ()
   assert.equal(byKey(stack, "haproxy.httpCheck.port"), byKey(render, "httpCheck.port"));
   assert.equal(byKey(stack, "haproxy.httpCheck.path"), byKey(render, "httpCheck.path"));
   assert.deepEqual(httpCheckProblems({ port: 10254, path: "/healthz" }, 443), {});
+});
+
+test("namespace and IngressClass names: the stack, the sidecar's flags and the controller resolver use the DNS checks", () => {
+  const keys = { preset: "p", namespace: "n", podSelector: "s", classes: "c" };
+  const controller = (input: { namespace?: string; classes?: string[] }) =>
+    resolveIngressController({ podSelector: "app=x", namespace: "kube-system", classes: ["nginx"], ...input }, keys);
+  for (const ns of ["kube-system", "a", "a".repeat(63), "a".repeat(64), "Kube-system", "-a", "a-", "a.b", "a_b", ""]) {
+    const label = dnsLabelProblem(ns) === undefined;
+    const sidecar = validateSidecarSettings({ zones: "apps.example.com", namespaces: ns });
+    assert.equal(sidecar.ok, label || ns === "", `--namespaces ${JSON.stringify(ns)}`); // "" is an empty list
+    const r = controller({ namespace: ns });
+    if (ns !== "") assert.equal(r.ok, label, `controller namespace ${JSON.stringify(ns)}`);
+    const stack = validateStackConfig(qaWith((c) => { at(c, "sidecar").namespaces = [ns]; }));
+    assert.equal(stack.ok, label, `sidecar.namespaces ${JSON.stringify(ns)}`);
+  }
+  for (const cls of ["nginx", "example.com", "a".repeat(63), "a..b", "-a", "a.", "Nginx", "a_b"]) {
+    const r = controller({ classes: [cls] });
+    assert.equal(r.ok, isDnsName(cls), `controller class ${JSON.stringify(cls)}`);
+    const stack = validateStackConfig(qaWith((c) => { at(c, "sidecar").ingressClass = cls; }));
+    assert.equal(stack.ok, isDnsName(cls), `sidecar.ingressClass ${JSON.stringify(cls)}`);
+  }
 });
