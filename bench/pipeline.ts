@@ -2,16 +2,17 @@
  * The sidecar's real in-process pipeline for the bench: startSidecar() with the
  * default settings (debounce, max delay), InMemoryWatch sources (the objects go
  * into the SourceStore exactly as the informer handlers put them there), and
- * the real AtomicHostsWriter. A thin wrapper around the sink records when each
- * write finished, so a propagation sample can be split into "sidecar" (debounce
- * + snapshot + plan + render + write) and "dnsmasq" (re-read until visible).
+ * the real AtomicHostsWriter. A thin wrapper around the sink records each
+ * write's start, end and result, so a propagation sample can be split into
+ * "sidecar" (debounce + snapshot + plan + render + write) and "dnsmasq"
+ * (re-read until visible; with a barrier, write() itself resolves only after it).
  */
 import { startSidecar, type RunningSidecar } from "../sidecar/src/app";
 import type { HostsSink } from "../sidecar/src/controller";
 import { createJsonLogger } from "../sidecar/src/log";
 import type { HostsData } from "../sidecar/src/model";
 import { validateSidecarSettings, type SidecarSettings } from "../sidecar/src/settings";
-import { AtomicHostsWriter, type AtomicHostsWriterOptions } from "../sidecar/src/sink/atomicWriter";
+import { AtomicHostsWriter, type AtomicHostsWriterOptions, type WriteResult } from "../sidecar/src/sink/atomicWriter";
 import { InMemoryWatch } from "../sidecar/src/watch";
 import { BENCH_ZONE } from "./workload";
 
@@ -22,14 +23,25 @@ export function benchSettings(hostsDir: string): SidecarSettings {
   return { ...r.settings, httpPort: 0 };
 }
 
+/** One successful write: when it was called and when it resolved (performance.now()), and what it did. */
+export interface TimedWrite {
+  readonly startAt: number;
+  readonly doneAt: number;
+  readonly result: WriteResult;
+}
+
 export class TimedSink implements HostsSink {
   /** performance.now() at the end of each successful write. */
   readonly doneAt: number[] = [];
-  constructor(private readonly inner: HostsSink) {}
+  readonly writes: TimedWrite[] = [];
+  constructor(private readonly inner: AtomicHostsWriter) {}
   async write(data: HostsData): Promise<unknown> {
-    const r = await this.inner.write(data);
-    this.doneAt.push(performance.now());
-    return r;
+    const startAt = performance.now();
+    const result = await this.inner.write(data);
+    const doneAt = performance.now();
+    this.doneAt.push(doneAt);
+    this.writes.push({ startAt, doneAt, result });
+    return result;
   }
 }
 

@@ -20,9 +20,9 @@ export interface PropagationResult {
   /** Time from loading everything into the store to the last host answering. */
   readonly initialSyncMs: number;
   readonly latency: Summary;
-  /** upsert -> sink write finished (debounce + snapshot + plan + render + write). */
+  /** upsert -> the sink's own work done (debounce + snapshot + plan + render + temp file + rename). */
   readonly sidecarPart: Summary;
-  /** sink write finished -> visible in DNS (dnsmasq's re-read). */
+  /** the rest, until visible in DNS (dnsmasq's re-read). */
   readonly dnsmasqPart: Summary;
   readonly debounceMs: number;
   readonly maxDelayMs: number;
@@ -75,18 +75,21 @@ export async function measurePropagation(n: number, opts: PropagationOptions): P
         spec = { ...old, targets, generation: old.generation + 1 };
         specs[i] = spec;
       }
-      const writes = pipeline.sink.doneAt.length;
+      const writes = pipeline.sink.writes.length;
       const start = performance.now();
       store.upsert("Ingress", ingressObject(spec));
       const at = await poller.waitFor(spec.hosts[0] as string, matches(spec.targets), 20_000);
       latency.push(at - start);
-      const done = pipeline.sink.doneAt[writes];
-      if (done !== undefined) {
-        sidecarPart.push(done - start);
-        dnsmasqPart.push(at - done);
-      }
       // Let the controller go idle and de-phase the next event from the debounce timer.
       await pipeline.sidecar.controller.idle();
+      // The write that carried the change; paced, it resolves only once dnsmasq re-read the
+      // file, so the sidecar's part ends when its own work (render, temp file, rename) did.
+      const w = pipeline.sink.writes.slice(writes).find((x) => x.result.written.length > 0);
+      if (w !== undefined) {
+        const renamed = w.startAt + w.result.renderMs + w.result.writeMs;
+        sidecarPart.push(renamed - start);
+        dnsmasqPart.push(at - renamed);
+      }
       await sleep(5 + Math.floor(r() * 20));
     }
     return {
