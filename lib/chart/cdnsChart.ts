@@ -241,7 +241,8 @@ function ingressControllerArgs(c: IngressControllerSpec | undefined): string[] {
   return [`--ingress-controller-namespace=${c.namespace}`, `--ingress-controller-selector=${c.podSelector}`, `--ingress-controller-classes=${c.classes.join(",")}`];
 }
 
-function nodeCheckArgs(c: CdnsNodeCheck | undefined): string[] {
+/** The sidecar flags of the `nodeCheck` prop; exported so the stack validates its keys with the sidecar's own validator. */
+export function nodeCheckArgs(c: CdnsNodeCheck | undefined): string[] {
   if (c === undefined) return [];
   const opt = (flag: string, v: number | undefined) => (v === undefined ? [] : [`--node-check-${flag}=${v}`]);
   return [

@@ -9,6 +9,8 @@
  * secrets (see `StackSecrets`) so they can never leak into a plain value.
  */
 import type { Input } from "@pulumi/pulumi";
+import type { IngressControllerSpec } from "../k8s/ingressControllers";
+import type { NodeCheckOptions } from "../../sidecar/src/source/nodeCheck";
 
 /**
  * A cDNS node: one single-node Rancher machine pool with a static IP.
@@ -211,7 +213,22 @@ export interface SidecarConfig {
   readonly fallbackNodeSelector: string;
   /** Sources the sidecar reads besides Ingresses (each adds its RBAC). @default none */
   readonly sources: SidecarSourcesConfig;
+  /**
+   * `sidecar.ingressController`, resolved (a preset with any overrides, or a controller named in
+   * full): a node is a target of that controller's Ingresses only while its controller pod there
+   * is Ready; the chart adds a Role to watch those pods. @default undefined (node health only)
+   */
+  readonly ingressController?: IngressControllerSpec;
+  /** `sidecar.nodeCheck` when enabled, with the sidecar's defaults applied. @default undefined (off) */
+  readonly nodeCheck?: SidecarNodeCheckConfig;
 }
+
+/**
+ * The sidecar's TCP check of every target node's ingress ports (`--node-check-*`): the
+ * sidecar's own options, defaults in sidecar/src/source/nodeCheck.ts (ports 80 and 443, every
+ * 2000 ms, 1000 ms timeout, rise 2, fall 3, 32 nodes at once).
+ */
+export type SidecarNodeCheckConfig = NodeCheckOptions;
 
 export interface SidecarSourcesConfig {
   /** Services of type LoadBalancer (their hostname annotation and status IPs). @default false */

@@ -58,6 +58,7 @@ import {
 import { dnsmasqRepositoryFor, imageRefProblem, isDigestPinned, registryServerProblem, repositoryProblem } from "./imageRef";
 import { SECRET_KEYS, SECRET_PURPOSE, setSecretCommand, type SecretKey, type SecretPresence } from "./secrets";
 import { validateHaproxySettings } from "./validateHaproxy";
+import { readIngressController, readNodeCheck } from "./validateIngressPath";
 import {
   isHaproxyOff,
   MIN_NODE_VM,
@@ -221,9 +222,9 @@ function readSources(f: Findings, v: unknown): SidecarSourcesConfig {
   };
 }
 
-function readSidecar(f: Findings, v: unknown): SidecarConfig {
+function readSidecar(f: Findings, v: unknown, zones: readonly string[]): SidecarConfig {
   const o = readObject(f, "sidecar", v,
-    ["image", "registry", "dnsmasqImage", "ingressClass", "namespaces", "fallbackNodeSelector", "sources"], false);
+    ["image", "registry", "dnsmasqImage", "ingressClass", "namespaces", "fallbackNodeSelector", "sources", "ingressController", "nodeCheck"], false);
   const image = readImage(f, "sidecar.image", o.image);
   const dnsmasqImage = readImage(f, "sidecar.dnsmasqImage", o.dnsmasqImage);
   const builds = image === undefined || dnsmasqImage === undefined;
@@ -241,6 +242,8 @@ function readSidecar(f: Findings, v: unknown): SidecarConfig {
     const parsed = parseLabelSelector(fallbackNodeSelector);
     if (!parsed.ok) f.add("sidecar.fallbackNodeSelector", `must be a label selector: ${parsed.error}`);
   }
+  const ingressController = readIngressController(f, o.ingressController, f.ok("sidecar.ingressClass") ? ingressClass : undefined);
+  const nodeCheck = readNodeCheck(f, o.nodeCheck, zones);
   return {
     ...(image !== undefined ? { image } : {}),
     ...(registry !== undefined ? { registry } : {}),
@@ -249,6 +252,8 @@ function readSidecar(f: Findings, v: unknown): SidecarConfig {
     namespaces,
     fallbackNodeSelector,
     sources: readSources(f, o.sources),
+    ...(ingressController !== undefined ? { ingressController } : {}),
+    ...(nodeCheck !== undefined ? { nodeCheck } : {}),
   };
 }
 
@@ -373,7 +378,7 @@ function checkSecrets(f: Findings, config: StackConfig, secrets: SecretPresence)
 export function validateStackConfig(raw: RawStackConfig, secrets?: SecretPresence): StackConfigValidation {
   const f = new Findings();
   const zones = readZones(f, raw.zones);
-  const sidecar = readSidecar(f, raw.sidecar);
+  const sidecar = readSidecar(f, raw.sidecar, zones);
   let config: StackConfig;
   if (!isAbsent(raw.existingCluster)) {
     const existingCluster = readExistingCluster(f, raw.existingCluster);

@@ -43,6 +43,8 @@ export function workloadChartProps(config: StackConfig): Omit<CdnsChartProps, "s
     namespaces: s.namespaces,
     fallbackNodeSelector: s.fallbackNodeSelector,
     sources: { services: s.sources.services, gatewayHttpRoutes: s.sources.gatewayHttpRoutes },
+    ...(s.ingressController !== undefined ? { ingressController: s.ingressController } : {}),
+    ...(s.nodeCheck !== undefined ? { nodeCheck: s.nodeCheck } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The pure parts of the stack program: the replacement guard's rule, the node commands of an
- * existing cluster, the RKE2 cluster settings.
+ * existing cluster, the chart props from the stack keys, the RKE2 cluster settings.
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { cdnsNodeCommands, workloadChartProps } from "../../lib/stack/derive";
 import { rkeClusterSettings } from "../../lib/stack/rkeConfig";
 import { validateStackConfig } from "../../lib/config/validate";
 import type { ClusterConfig, ExistingClusterStackConfig } from "../../lib/config/types";
+import { INGRESS_CONTROLLER_PRESETS } from "../../lib/k8s/ingressControllers";
 import { at, localWith, qaWith } from "../config/fixtures";
 
 test("replacement: refused only when no existing node would be left untouched", () => {
@@ -47,6 +48,21 @@ test("the chart gets the sidecar's sources from the stack keys", () => {
   const off = validateStackConfig(qaWith(() => undefined));
   assert.ok(off.ok);
   assert.deepEqual(workloadChartProps(off.config).sources, { services: false, gatewayHttpRoutes: false });
+});
+
+test("the chart gets the ingress controller and the node check from the stack keys, nothing when they are absent", () => {
+  const r = validateStackConfig(qaWith((c) => {
+    at(c, "sidecar").ingressController = { preset: "rke2-ingress-nginx", namespace: "ingress-system" };
+    at(c, "sidecar").nodeCheck = { enabled: true, ports: [443], fall: 5 };
+  }));
+  assert.ok(r.ok);
+  const props = workloadChartProps(r.config);
+  assert.deepEqual(props.ingressController, { ...INGRESS_CONTROLLER_PRESETS["rke2-ingress-nginx"], namespace: "ingress-system" });
+  assert.deepEqual(props.nodeCheck, { ports: [443], intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 5, concurrency: 32 });
+  const off = validateStackConfig(localWith((c) => { at(c, "sidecar").nodeCheck = { enabled: false }; }));
+  assert.ok(off.ok);
+  const offProps = workloadChartProps(off.config);
+  assert.ok(!("ingressController" in offProps) && !("nodeCheck" in offProps), "absent keys give no prop (the chart's default: off)");
 });
 
 test("RKE2 cluster settings: only what is configured", () => {

@@ -8,6 +8,14 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { validateStackConfig } from "../../lib/config/validate";
 import { readStackFile, synthArtifacts } from "../../scripts/synth";
+import { parseArgs, validateSidecarSettings } from "../../sidecar/src/settings";
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: unknown[];
+  spec?: { template?: { spec?: { initContainers?: { name: string; args?: string[] }[] } } };
+}
 
 const REPO = join(__dirname, "..", "..");
 
@@ -32,6 +40,29 @@ test("QA synth: manifests, dnsmasq.conf, cloud-init per node, haproxy, every iDN
   assert.equal(outputs.haproxyAddress, "192.0.2.20");
   const all = Object.values(files).join("\n");
   assert.ok(!/(^|\s)secure: |v1:UExB/.test(all), "no secret placeholder leaks into artifacts");
+});
+
+test("QA synth: the ingress-path keys reach the pod (the controller's Role, sidecar flags the sidecar reads back as the stack's settings)", () => {
+  const result = validateStackConfig(readStackFile(join(REPO, "Pulumi.qa.yaml")));
+  assert.ok(result.ok && result.config.sidecar.ingressController !== undefined && result.config.sidecar.nodeCheck !== undefined,
+    "Pulumi.qa.yaml sets sidecar.ingressController and sidecar.nodeCheck");
+  const docs = parseAllDocuments(synthArtifacts(result.config)["manifests/cdns.yaml"] as string).map((d) => d.toJS() as Manifest);
+  const controllerNs = result.config.sidecar.ingressController.namespace;
+  const role = docs.find((d) => d.kind === "Role");
+  assert.equal(role?.metadata.namespace, controllerNs);
+  assert.deepEqual(role?.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }], "the controller's pods, read-only, in its namespace only");
+  assert.equal(docs.find((d) => d.kind === "RoleBinding")?.metadata.namespace, controllerNs);
+  const clusterRules = JSON.stringify(docs.find((d) => d.kind === "ClusterRole")?.rules);
+  assert.doesNotMatch(clusterRules, /pods/, "no cluster-wide pod access");
+  for (const d of docs.filter((x) => x.kind === "Deployment")) {
+    const args = d.spec?.template?.spec?.initContainers?.find((c) => c.name === "sidecar")?.args ?? [];
+    const parsed = parseArgs(args, {});
+    assert.deepEqual(parsed.problems, []);
+    const settings = validateSidecarSettings(parsed.raw);
+    assert.ok(settings.ok, JSON.stringify(settings));
+    assert.deepEqual(settings.settings.ingressController, result.config.sidecar.ingressController, d.metadata.name);
+    assert.deepEqual(settings.settings.nodeCheck, result.config.sidecar.nodeCheck, d.metadata.name);
+  }
 });
 
 test("QA synth artifacts pass the real checkers (haproxy -c, dnsmasq --test)", () => {
