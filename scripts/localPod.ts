@@ -39,8 +39,12 @@ export function localDnsmasqConf(conf: string, local: LocalDnsmasq): string {
   return `${lines.join("\n").trimEnd()}\n# local run: one loopback address\nlisten-address=${local.address}\nbind-interfaces\n`;
 }
 
-/** The sidecar's flags from the Deployment, with the hosts directory replaced and the HTTP port left to the caller. */
-export function localSidecarArgs(args: readonly string[], local: { readonly hostsDir: string }): string[] {
+/**
+ * The sidecar's flags from the Deployment, with the hosts directory replaced, dnsmasq's address
+ * (the pod's 127.0.0.1:53, the default) pointed at the local one, and the HTTP port left to the caller.
+ */
+export function localSidecarArgs(args: readonly string[], local: { readonly hostsDir: string; readonly dnsmasq: string }): string[] {
   if (!args.some((a) => a.startsWith("--hosts-dir="))) throw new Error("the sidecar's flags have no --hosts-dir= to replace");
-  return args.filter((a) => !a.startsWith("--http-port=")).map((a) => (a.startsWith("--hosts-dir=") ? `--hosts-dir=${local.hostsDir}` : a));
+  const kept = args.filter((a) => !a.startsWith("--http-port=") && !a.startsWith("--dnsmasq-address="));
+  return [...kept.map((a) => (a.startsWith("--hosts-dir=") ? `--hosts-dir=${local.hostsDir}` : a)), `--dnsmasq-address=${local.dnsmasq}`];
 }

@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     const token = await cluster.serviceAccountToken("cdns-system", "cdns");
     const sidecar: SidecarProcess = await startSidecarProcess({
       kubeconfigYaml: tokenKubeconfigYaml(cluster.server, cluster.caPem, token, "cdns-system"),
-      args: localSidecarArgs(sidecarArgs, { hostsDir }),
+      args: localSidecarArgs(sidecarArgs, { hostsDir, dnsmasq: `${address}:${port}` }),
     });
     cleanups.push(() => sidecar.stop());
     info(`sidecar flags from Deployment cdns-0: ${sidecarArgs.join(" ")}`);

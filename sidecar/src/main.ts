@@ -6,7 +6,9 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { startSidecar, type RunningSidecar } from "./app";
 import { createJsonLogger, type Logger } from "./log";
 import { formatProblems, helpText, parseArgs, validateSidecarSettings, type SidecarSettings } from "./settings";
+import { healthName } from "../../lib/dns/names";
 import { AtomicHostsWriter, type SinkLogger } from "./sink/atomicWriter";
+import { createDnsBarrier } from "./sink/dnsBarrier";
 import { createKubeWatches } from "./source/informers";
 import { kubeTransport } from "./source/transport";
 
@@ -19,11 +21,14 @@ function sinkLogger(logger: Logger): SinkLogger {
  * and what the rig tests start in-process (with a kubeconfig holding a ServiceAccount token).
  */
 export function startWithKubeConfig(settings: SidecarSettings, kc: KubeConfig, logger: Logger, httpHost?: string): Promise<RunningSidecar> {
+  const dnsmasq = settings.dnsmasqAddress;
   const sink = new AtomicHostsWriter({
     dir: settings.hostsDir,
     fileName: settings.hostsFile,
     pidFile: settings.pidFile,
     log: sinkLogger(logger),
+    // Paced: one file re-read by dnsmasq at a time, so a change touching every file never stops its answers for long.
+    ...(dnsmasq === undefined ? {} : { barrier: createDnsBarrier({ server: dnsmasq.host, port: dnsmasq.port, name: healthName(settings.zones[0] as string) }) }),
   });
   return startSidecar(settings, {
     logger,

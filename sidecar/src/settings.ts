@@ -12,6 +12,7 @@ import {
 } from "../../lib/config/defaults";
 import { ALL_DROPPED_RULES, type AllDroppedRule } from "./plan";
 import { isDnsLabel } from "../../lib/dns/syntax";
+import { isIpv4 } from "../../lib/net/ipv4";
 import { parseLabelSelector } from "../../lib/k8s/labelSelector";
 import { INGRESS_CONTROLLER_PRESETS, NO_INGRESS_CONTROLLER, resolveIngressController, type IngressControllerSpec } from "../../lib/k8s/ingressControllers";
 import {
@@ -27,6 +28,8 @@ import { isValidDnsName, normalizeHostname } from "./source/hostnames";
 import { DEFAULT_WATCH_TIMEOUT_SECONDS } from "./source/reflector";
 import type { LogLevel } from "./log";
 
+/** dnsmasq in the same pod: the pod's network namespace shares loopback. */
+export const DEFAULT_DNSMASQ_ADDRESS = "127.0.0.1:53";
 export const DEFAULT_OPT_OUT_LABEL = "cdns.rancher-cdns.io/ignore=true";
 export const DEFAULT_DEBOUNCE_MS = 50;
 export const DEFAULT_MAX_DELAY_MS = 250;
@@ -57,6 +60,8 @@ export interface SidecarSettings {
   readonly nodeCheck?: NodeCheckOptions;
   /** dnsmasq's pid file: when set, the sink sends SIGHUP after each write. */
   readonly pidFile?: string;
+  /** Where dnsmasq answers, for pacing writes to its re-reads (sink/dnsBarrier.ts); undefined: unpaced. */
+  readonly dnsmasqAddress?: { readonly host: string; readonly port: number };
   /** Kubeconfig path; unset = in-cluster service account. */
   readonly kubeconfig?: string;
   readonly logLevel: LogLevel;
@@ -97,6 +102,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "node-check-fall", env: "CDNS_NODE_CHECK_FALL", help: `Failures in a row that take a node out. Default ${DEFAULT_NODE_CHECK_FALL}` },
   { flag: "node-check-concurrency", env: "CDNS_NODE_CHECK_CONCURRENCY", help: `Node IPs checked at once. Default ${DEFAULT_NODE_CHECK_CONCURRENCY}` },
   { flag: "pid-file", env: "CDNS_PID_FILE", help: "dnsmasq pid file; SIGHUP after each write. Default: none" },
+  { flag: "dnsmasq-address", env: "CDNS_DNSMASQ_ADDRESS", help: `Where dnsmasq answers (ADDRESS:PORT), to pace hosts-file writes to its re-reads; "none" writes unpaced. Default ${DEFAULT_DNSMASQ_ADDRESS}` },
   { flag: "kubeconfig", env: "KUBECONFIG", help: "Kubeconfig file. Default: in-cluster service account" },
   { flag: "log-level", env: "CDNS_LOG_LEVEL", help: "debug | info | warn | error. Default info" },
 ];
@@ -211,6 +217,14 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
   );
   if (!controllerResult.ok) problems.push(...controllerResult.problems);
   const nodeCheck = nodeCheckSettings(raw, bool("node-check"), int, bad);
+  const dnsmasqRaw = (raw["dnsmasq-address"] ?? DEFAULT_DNSMASQ_ADDRESS).trim();
+  let dnsmasqAddress: { host: string; port: number } | undefined;
+  if (dnsmasqRaw !== "none") {
+    const m = /^([^:]+):(\d{1,5})$/.exec(dnsmasqRaw);
+    const port = m === null ? NaN : Number(m[2]);
+    if (m === null || !isIpv4(m[1] as string) || port < 1 || port > 65535) bad("dnsmasq-address", `must be IPV4:PORT or "none", got "${dnsmasqRaw}"`);
+    else dnsmasqAddress = { host: m[1] as string, port };
+  }
   const pidFile = raw["pid-file"]?.trim() || undefined;
   if (pidFile !== undefined && !pidFile.startsWith("/")) bad("pid-file", `must be an absolute path, got "${pidFile}"`);
   const kubeconfig = raw["kubeconfig"]?.trim() || undefined;
@@ -223,7 +237,7 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
     settings: {
       zones, hostsDir, hostsFile, httpPort, ingressClass, namespaces, fallbackNodeSelector, optOutLabel,
       debounceMs, maxDelayMs, watchTimeoutS, allDroppedRule: rule, maxTargets, enableServices,
-      enableHttpRoutes, pidFile, kubeconfig, logLevel,
+      enableHttpRoutes, pidFile, dnsmasqAddress, kubeconfig, logLevel,
       ...(controllerResult.ok && controllerResult.controller !== undefined ? { ingressController: controllerResult.controller } : {}),
       ...(nodeCheck === undefined ? {} : { nodeCheck }),
     },

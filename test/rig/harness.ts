@@ -59,6 +59,7 @@ export class SidecarRig {
         zones: ZONE,
         "hosts-dir": dns.hostsDir,
         "debounce-ms": "50",
+        "dnsmasq-address": `${dns.address}:${dns.port}`,
         "max-delay-ms": "250",
         ...(opts.settings ?? {}),
       });

@@ -20,9 +20,11 @@ test("the local dnsmasq.conf differs from the pod's only in port, address and th
   assert.throws(() => localDnsmasqConf("no-resolv\n", { port: 1, address: "127.0.0.2", hostsDir: "/h", pidFile: "/p" }), /no port= line/);
 });
 
-test("the local sidecar flags are the Deployment's, with only the hosts directory replaced", () => {
-  const local = localSidecarArgs(args, { hostsDir: "/tmp/x/hosts.d" });
+test("the local sidecar flags are the Deployment's, with only the hosts directory and dnsmasq's address replaced", () => {
+  const local = localSidecarArgs(args, { hostsDir: "/tmp/x/hosts.d", dnsmasq: "127.0.0.9:15353" });
   assert.ok(local.includes("--hosts-dir=/tmp/x/hosts.d"));
-  assert.deepEqual(local.filter((a) => !a.startsWith("--hosts-dir=")), args.filter((a) => !a.startsWith("--hosts-dir=") && !a.startsWith("--http-port=")));
-  assert.throws(() => localSidecarArgs(["--zones=a"], { hostsDir: "/h" }), /no --hosts-dir=/);
+  assert.ok(local.includes("--dnsmasq-address=127.0.0.9:15353"));
+  const other = (a: string) => !/^--(hosts-dir|http-port|dnsmasq-address)=/.test(a);
+  assert.deepEqual(local.filter(other), args.filter(other));
+  assert.throws(() => localSidecarArgs(["--zones=a"], { hostsDir: "/h", dnsmasq: "127.0.0.9:1" }), /no --hosts-dir=/);
 });

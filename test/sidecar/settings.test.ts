@@ -70,3 +70,18 @@ describe("sidecar settings", () => {
     assert.match(helpText(), /--all-dropped-rule VALUE/);
   });
 });
+
+it("--dnsmasq-address: the pod's dnsmasq by default, any IPV4:PORT, or none", () => {
+  const ok = (v?: string) => {
+    const r = validateSidecarSettings({ zones: "apps.example.com", ...(v === undefined ? {} : { "dnsmasq-address": v }) });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    return r.settings.dnsmasqAddress;
+  };
+  assert.deepEqual(ok(), { host: "127.0.0.1", port: 53 });
+  assert.deepEqual(ok("127.0.0.9:15353"), { host: "127.0.0.9", port: 15353 });
+  assert.equal(ok("none"), undefined);
+  for (const bad of ["127.0.0.1", "localhost:53", "127.0.0.1:0", "127.0.0.1:70000", "300.0.0.1:53"]) {
+    const r = validateSidecarSettings({ zones: "apps.example.com", "dnsmasq-address": bad });
+    assert.ok(!r.ok && r.problems.some((p) => p.key === "--dnsmasq-address"), bad);
+  }
+});

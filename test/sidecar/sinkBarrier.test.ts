@@ -189,3 +189,15 @@ test("a lost query is sent again; a silent server makes the barrier reject at it
   );
   assert.ok(performance.now() - t0 < 2000, "rejected near its timeout");
 });
+
+test("the DNS barrier fails at once when nothing listens (dnsmasq not started yet), not after its timeout", async () => {
+  // A port that was free a moment ago: nothing answers there.
+  const probe = dgram.createSocket("udp4");
+  await new Promise<void>((r) => probe.bind(0, "127.0.0.1", () => r()));
+  const port = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const barrier = createDnsBarrier({ server: "127.0.0.1", port, name: `cdns-health.${Z}`, timeoutMs: 5000 });
+  const started = performance.now();
+  await assert.rejects(barrier(), /ECONNREFUSED/);
+  assert.ok(performance.now() - started < 1000, `failed after ${(performance.now() - started).toFixed(0)} ms`);
+});

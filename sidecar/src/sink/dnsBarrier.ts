@@ -91,7 +91,7 @@ export function createDnsBarrier(opts: DnsBarrierOptions): DnsmasqBarrier {
       const send = (): void => {
         nextId = (nextId + 1) & 0xffff;
         ids.add(nextId);
-        sock.send(encodeQuery(nextId, opts.name), opts.port, opts.server, (err) => {
+        sock.send(encodeQuery(nextId, opts.name), (err) => {
           if (err) finish(err);
         });
         resend = setTimeout(send, resendMs);
@@ -106,6 +106,8 @@ export function createDnsBarrier(opts: DnsBarrierOptions): DnsmasqBarrier {
         else send();
       });
       sock.on("error", (err) => finish(err));
-      send();
+      // Connected, so a closed port (dnsmasq not started yet: the pod starts the sidecar first)
+      // comes back at once as ECONNREFUSED instead of waiting out the timeout.
+      sock.connect(opts.port, opts.server, () => send());
     });
 }
