@@ -55,13 +55,16 @@ function selector(s: string): readonly SelectorRequirement[] {
   return r.requirements;
 }
 
+/** The most addresses one object may list before the rest are ignored (`too_many_targets`): far above any real status. */
+export const MAX_OBJECT_TARGETS = 1000;
+
 export function storeOptions(settings: SidecarSettings) {
   return {
     zones: settings.zones,
     ingressClass: settings.ingressClass,
     namespaces: settings.namespaces,
     optOut: selector(settings.optOutLabel),
-    maxTargets: settings.maxTargets,
+    maxTargets: MAX_OBJECT_TARGETS,
     fallbackSelector: selector(settings.fallbackNodeSelector),
     ...(settings.ingressController === undefined ? {} : { controllerClasses: settings.ingressController.classes }),
   };

@@ -17,8 +17,16 @@
  *     targets. Answers that may be dead beat NXDOMAIN, which resolvers cache.
  *   - `keep-all`: serve the unfiltered targets.
  *   - `drop`: serve nothing for the name until a target is healthy.
- * - Cap: after merging and filtering, at most `maxTargets` IPs per name, the
- *   numerically lowest (deterministic; measured: ~74 A records fit one 1232-byte answer).
+ * - Cap: after merging and filtering, at most `maxTargets` IPs per name (8 by
+ *   default), chosen per name by rendezvous hashing (the highest mix of the
+ *   name's hash and the address): every name gets its own subset, so a hostPort
+ *   DaemonSet listing every node in every status still spreads the load over
+ *   all nodes, and a node leaving changes only the names that had it (each
+ *   gets the next address in its own order). Why cap at all: dnsmasq's work on
+ *   a change grows with the records it re-reads (measured ~5 us of its CPU per
+ *   record), and 10,000 names x 64 shared addresses is 640,000 records, about
+ *   10 s of dnsmasq CPU per node flip; at 8 it is 80,000. The served subset is
+ *   sorted like any other set.
  * - nodeIps: IPs of healthy known nodes that are served for at least one name
  *   (healthy as a controller's entry needs it: with a controller configured, a
  *   node without a Ready controller pod is not in it). That is exactly the set
@@ -35,6 +43,7 @@
  * all-dropped ones), while node health and the settings are the same; an
  * unchanged name keeps its array, so the sink can skip it by identity.
  */
+import { fnv1a32, mix32 } from "./hash";
 import type { HostsData, NodeState, SourceEntry } from "./model";
 import { compareIPv4, ipv4Key, isSortedUniqueIPv4 } from "./source/hostnames";
 
@@ -163,6 +172,18 @@ interface NameLists {
   readonly history: [string, readonly string[]][];
 }
 
+/**
+ * The `k` addresses of `ips` (sorted, unique) with the highest rendezvous score for `name`,
+ * in numeric order. Deterministic; removing one address from `ips` changes the subset by at
+ * most that address and its replacement.
+ */
+export function rendezvousSubset(name: string, ips: readonly string[], k: number): string[] {
+  const h = fnv1a32(name);
+  const scored = ips.map((ip, i) => ({ i, score: mix32(h, ipv4Key(ip)) }));
+  scored.sort((a, b) => b.score - a.score || a.i - b.i);
+  return scored.slice(0, k).map((x) => x.i).sort((a, b) => a - b).map((i) => ips[i] as string);
+}
+
 /** The served targets of one name (undefined: not served), applying the rules in the header. */
 function planName(name: string, entries: readonly SourceEntry[], previous: readonly string[] | undefined, input: PlanInput, health: Health, out: NameLists): readonly string[] | undefined {
   const all = mergedTargets(entries);
@@ -176,7 +197,7 @@ function planName(name: string, entries: readonly SourceEntry[], previous: reado
   }
   if (served.length > input.maxTargets) {
     out.capped.push(name);
-    served = served.slice(0, input.maxTargets);
+    served = rendezvousSubset(name, served, input.maxTargets);
   }
   if (served.length === 0) return undefined;
   // Only a healthy set becomes history: holding must not overwrite the last known good set.

@@ -34,8 +34,14 @@ export const DEFAULT_OPT_OUT_LABEL = "cdns.rancher-cdns.io/ignore=true";
 export const DEFAULT_DEBOUNCE_MS = 50;
 export const DEFAULT_MAX_DELAY_MS = 250;
 export const DEFAULT_ALL_DROPPED_RULE: AllDroppedRule = "keep-last";
-/** Below the ~74 A records that fit dnsmasq's 1232-byte EDNS answer (measured; test/dnsmasq/answerSize.test.ts). */
-export const DEFAULT_MAX_TARGETS = 64;
+/**
+ * Addresses served per name, chosen per name by rendezvous hashing (plan.ts): enough to spread
+ * and fail over, few enough that dnsmasq re-reads a node flip quickly when every Ingress lists
+ * every node (10,000 names x 8 = 80,000 records instead of 640,000 at 64).
+ */
+export const DEFAULT_MAX_TARGETS = 8;
+/** The ~74 A records that fit dnsmasq's 1232-byte EDNS answer (measured; test/dnsmasq/answerSize.test.ts), with room to spare. */
+export const MAX_MAX_TARGETS = 64;
 
 export interface SidecarSettings {
   readonly zones: readonly string[];
@@ -87,7 +93,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "max-delay-ms", env: "CDNS_MAX_DELAY_MS", help: `Longest delay of a reconcile under a constant event stream. Default ${DEFAULT_MAX_DELAY_MS}` },
   { flag: "watch-timeout-s", env: "CDNS_WATCH_TIMEOUT_S", help: `Each watch is renewed this often; an unresponsive API server is noticed within it plus 10 s. Default ${DEFAULT_WATCH_TIMEOUT_SECONDS}` },
   { flag: "all-dropped-rule", env: "CDNS_ALL_DROPPED_RULE", help: `When every target of a name is unhealthy: ${ALL_DROPPED_RULES.join(" | ")}. Default ${DEFAULT_ALL_DROPPED_RULE}` },
-  { flag: "max-targets", env: "CDNS_MAX_TARGETS", help: `Most IPs served per name. Default ${DEFAULT_MAX_TARGETS}` },
+  { flag: "max-targets", env: "CDNS_MAX_TARGETS", help: `Most IPs served per name, a per-name subset when there are more (1-${MAX_MAX_TARGETS}). Default ${DEFAULT_MAX_TARGETS}` },
   { flag: "enable-services", env: "CDNS_ENABLE_SERVICES", help: "Also serve annotated LoadBalancer Services. Default false", boolean: true },
   { flag: "enable-httproutes", env: "CDNS_ENABLE_HTTPROUTES", help: "Also serve Gateway API HTTPRoutes (when the CRD exists). Default false", boolean: true },
   { flag: "ingress-controller", env: "CDNS_INGRESS_CONTROLLER", help: `Ingress controller whose Ready pods decide the targets of its Ingresses: ${Object.keys(INGRESS_CONTROLLER_PRESETS).join(" | ")} | ${NO_INGRESS_CONTROLLER}. Default ${NO_INGRESS_CONTROLLER}` },
@@ -203,7 +209,7 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
   const watchTimeoutS = int("watch-timeout-s", DEFAULT_WATCH_TIMEOUT_SECONDS, 5, 600);
   const rule = (raw["all-dropped-rule"] ?? DEFAULT_ALL_DROPPED_RULE) as AllDroppedRule;
   if (!ALL_DROPPED_RULES.includes(rule)) bad("all-dropped-rule", `must be one of ${ALL_DROPPED_RULES.join(", ")}, got "${rule}"`);
-  const maxTargets = int("max-targets", DEFAULT_MAX_TARGETS, 1, 1000);
+  const maxTargets = int("max-targets", DEFAULT_MAX_TARGETS, 1, MAX_MAX_TARGETS);
   const enableServices = bool("enable-services");
   const enableHttpRoutes = bool("enable-httproutes");
   const controllerResult = resolveIngressController(

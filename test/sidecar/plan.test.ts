@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { NodeState, SourceEntry } from "../../sidecar/src/model";
-import { ALL_DROPPED_RULES, diffHostsData, planHostsData, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
+import { ALL_DROPPED_RULES, diffHostsData, planHostsData, rendezvousSubset, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
 import { rng } from "../helpers/rng";
 
 const ZONES = ["apps.example.com"];
@@ -92,8 +92,43 @@ describe("planHostsData", () => {
       entries: [e("s.apps.example.com", ["10.0.0.3", "10.0.0.1"], "Ingress/a/x"), e("s.apps.example.com", ["10.0.0.2", "10.0.0.1"], "Ingress/b/x")],
       maxTargets: 2,
     });
-    assert.deepEqual(r.data.records.get("s.apps.example.com"), ["10.0.0.1", "10.0.0.2"]);
+    const served = r.data.records.get("s.apps.example.com") as string[];
+    assert.equal(served.length, 2);
+    assert.ok(served.every((ip) => ["10.0.0.1", "10.0.0.2", "10.0.0.3"].includes(ip)));
+    assert.deepEqual(served, rendezvousSubset("s.apps.example.com", ["10.0.0.1", "10.0.0.2", "10.0.0.3"], 2));
     assert.deepEqual(r.capped, ["s.apps.example.com"]);
+  });
+
+  it("caps every name at its own rendezvous subset: load spreads over all addresses, a flip moves only the names that had it", () => {
+    const all = Array.from({ length: 64 }, (_, i) => `10.1.0.${i + 1}`);
+    const names = Array.from({ length: 5000 }, (_, i) => `app-${i}.apps.example.com`);
+    const per = new Map<string, number>();
+    const subsets = new Map<string, string[]>();
+    for (const name of names) {
+      const sub = rendezvousSubset(name, all, 8);
+      assert.equal(sub.length, 8);
+      assert.deepEqual(sub, [...sub].sort((a, b) => Number(a.split(".")[3]) - Number(b.split(".")[3])), "sorted");
+      subsets.set(name, sub);
+      for (const ip of sub) per.set(ip, (per.get(ip) ?? 0) + 1);
+    }
+    // 5000 x 8 / 64 = 625 names per address on average; every address carries a fair share.
+    const counts = all.map((ip) => per.get(ip) ?? 0);
+    assert.ok(Math.min(...counts) > 625 * 0.75 && Math.max(...counts) < 625 * 1.25, `share per address ${Math.min(...counts)}..${Math.max(...counts)}`);
+    // One address leaves: names without it keep their subset, names with it swap exactly that one.
+    const gone = "10.1.0.17";
+    const rest = all.filter((ip) => ip !== gone);
+    let moved = 0;
+    for (const name of names) {
+      const before = subsets.get(name) as string[];
+      const after = rendezvousSubset(name, rest, 8);
+      if (!before.includes(gone)) assert.deepEqual(after, before, name);
+      else {
+        moved++;
+        assert.deepEqual(after.filter((ip) => !before.includes(ip)).length, 1, name);
+        assert.deepEqual(before.filter((ip) => !after.includes(ip)), [gone], name);
+      }
+    }
+    assert.equal(moved, per.get(gone));
   });
 
   it("forgets history of names that disappeared", () => {

@@ -11,7 +11,7 @@ describe("sidecar settings", () => {
     assert.equal(r.settings.hostsDir, DEFAULT_HOSTS_DIR);
     assert.equal(r.settings.httpPort, DEFAULT_SIDECAR_HTTP_PORT);
     assert.equal(r.settings.allDroppedRule, "keep-last");
-    assert.equal(r.settings.maxTargets, 64);
+    assert.equal(r.settings.maxTargets, 8);
     assert.equal(r.settings.enableServices, false);
     assert.equal(r.settings.kubeconfig, undefined);
   });

@@ -27,6 +27,7 @@
  *
  * K = 1 is the single file `<fileName>` holding everything (renderHostsFile).
  */
+import { fnv1a32 } from "../hash";
 import type { HostsData } from "../model";
 
 /**
@@ -68,15 +69,8 @@ export function shardsOfContent(content: string): number {
   return m === null ? 1 : Number(m[1]);
 }
 
-/** FNV-1a, 32 bit: stable across processes and versions (unlike any built-in hash). */
-export function hostnameHash(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+/** The stable hash a name's shard comes from (FNV-1a; sidecar/src/hash.ts). */
+export const hostnameHash = fnv1a32;
 
 export function shardOf(hostname: string, shards: number): number {
   return hostnameHash(hostname) % shards;

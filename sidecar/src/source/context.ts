@@ -13,7 +13,10 @@ export interface SourceContext {
   readonly namespaces: readonly string[];
   /** Objects this label selector matches are skipped (`opted_out`). */
   readonly optOut?: readonly SelectorRequirement[];
-  /** Most targets one object may contribute to a name (see plan.ts for the merged cap). */
+  /**
+   * Most targets one object may contribute (a sanity bound, MAX_OBJECT_TARGETS in the sidecar);
+   * how many a name serves is the plan's per-name subset.
+   */
   readonly maxTargets: number;
   /**
    * IngressClass names the configured ingress controller serves (`*` alone: every Ingress);

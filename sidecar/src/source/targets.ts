@@ -1,6 +1,6 @@
 /**
  * Targets shared by Ingresses and LoadBalancer Services: status.loadBalancer
- * IPv4 addresses, else (status empty) the fallback nodes, capped at maxTargets.
+ * IPv4 addresses, else (status empty) the fallback nodes.
  *
  * Rules:
  * - `hostname`-only or IPv6 status entries are skipped (`non_ipv4_target`):
@@ -14,9 +14,10 @@
  * - An object served by the configured ingress controller (`viaController`)
  *   falls back instead to the nodes running a controller pod (Ready or not,
  *   never a cDNS node): the plan keeps those with a Ready one.
- * - More than `maxTargets`: the numerically lowest `maxTargets` IPs are kept
- *   (deterministic, so the file does not churn) and `too_many_targets` is
- *   reported. Measured: ~74 A records fit in dnsmasq's 1232-byte EDNS answer.
+ * - More than `maxTargets` (MAX_OBJECT_TARGETS in the sidecar: a sanity bound on
+ *   one object, not the serving cap): the numerically lowest are kept and
+ *   `too_many_targets` is reported. How many addresses a name serves is the
+ *   plan's choice (a per-name subset, plan.ts), made after health filtering.
  */
 import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
 import type { NodeState } from "../model";
