@@ -49,7 +49,7 @@ export const DNSMASQ_PROBE = "/usr/local/bin/cdns-probe";
 /** Distroless `nonroot` user the sidecar runs as. */
 export const SIDECAR_UID = 65532;
 /**
- * The sidecar's startup probe (on /readyz: first full sync and first write done) is what holds
+ * The sidecar's startup probe (on /startupz: the first sync is written) is what holds
  * dnsmasq back, so it may take long on a big cluster: up to 5 minutes, polled every second so
  * dnsmasq starts within about a second of the first write.
  */
@@ -402,8 +402,10 @@ export class CdnsChart extends Chart {
     const httpPort = k8s.IntOrString.fromString("http");
     // A native sidecar (an init container with restartPolicy Always, Kubernetes >= 1.29): the
     // kubelet starts it first and starts dnsmasq only once its startup probe passes, i.e. once
-    // /readyz says the first full sync is written. dnsmasq therefore never serves an empty hosts
-    // directory, which with `local=/zone/` would answer NXDOMAIN for every name of the zone.
+    // /startupz says the first sync is written (every required watch synced; optional sources get
+    // a short grace, so a missing Gateway API cannot hold every name back). dnsmasq therefore never
+    // serves an empty hosts directory, which with `local=/zone/` would answer NXDOMAIN for every
+    // name of the zone. Readiness stays /readyz: whether the answers are current right now.
     // It is still restarted whenever it exits, and stopped after dnsmasq.
     const sidecar: k8s.Container = {
       name: "sidecar",
@@ -412,7 +414,7 @@ export class CdnsChart extends Chart {
       restartPolicy: "Always",
       args: [...r.sidecarArgs],
       ports: [{ name: "http", containerPort: r.sidecarHttpPort, protocol: "TCP" }],
-      startupProbe: { httpGet: { path: "/readyz", port: httpPort }, ...SIDECAR_STARTUP_PROBE },
+      startupProbe: { httpGet: { path: "/startupz", port: httpPort }, ...SIDECAR_STARTUP_PROBE },
       livenessProbe: { httpGet: { path: "/healthz", port: httpPort }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
       readinessProbe: { httpGet: { path: "/readyz", port: httpPort }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
       resources: resources(r.sidecarResources),

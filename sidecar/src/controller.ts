@@ -61,6 +61,8 @@ export interface ControllerOptions {
   readonly writeFailureLivenessMs?: number;
   /** /healthz fails while one reconcile has been running this long. @default 60_000 */
   readonly reconcileStuckMs?: number;
+  /** How long the first write waits for optional watches once the required ones synced. @default DEFAULT_OPTIONAL_SYNC_GRACE_MS */
+  readonly optionalSyncGraceMs?: number;
   /** @default DEFAULT_WATCH_BACKOFF */
   readonly watchBackoff?: Backoff;
   /** @default { initialMs: 1000, maxMs: 30_000 } */
@@ -86,11 +88,14 @@ export interface HealthReport {
   readonly liveProblems: readonly string[];
   /** Why not ready. */
   readonly readyProblems: readonly string[];
+  /** /startupz: the first sync is written (what the pod's startup probe waits for before dnsmasq starts). */
+  readonly started: boolean;
 }
 
 export const DEFAULT_STUCK_WATCH_MS = 80_000;
 export const DEFAULT_WRITE_FAILURE_LIVENESS_MS = 60_000;
 export const DEFAULT_RECONCILE_STUCK_MS = 60_000;
+export const DEFAULT_OPTIONAL_SYNC_GRACE_MS = 10_000;
 
 interface WatchState {
   readonly watch: WatchSource;
@@ -144,6 +149,7 @@ export class Controller {
   private stopping = false;
   private loggedIgnored = new Set<string>();
   private everSynced = false;
+  private optionalGrace: TimerHandle | undefined;
 
   constructor(
     private readonly opts: ControllerOptions,
@@ -213,7 +219,7 @@ export class Controller {
     if (this.reconcileStartedAt !== undefined && now - this.reconcileStartedAt > (this.opts.reconcileStuckMs ?? DEFAULT_RECONCILE_STUCK_MS)) {
       liveProblems.push(`reconcile running for ${secs(now - this.reconcileStartedAt)}`);
     }
-    return { live: liveProblems.length === 0, ready: readyProblems.length === 0, liveProblems, readyProblems };
+    return { live: liveProblems.length === 0, ready: readyProblems.length === 0, liveProblems, readyProblems, started: this.everSynced && this.written !== undefined };
   }
 
   /** Runs a reconcile now (and waits for it), bypassing the debounce. */
@@ -233,6 +239,7 @@ export class Controller {
     this.stopping = true;
     this.debouncer.cancel();
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    if (this.optionalGrace !== undefined) this.clock.clearTimeout(this.optionalGrace);
     for (const s of this.watchStates) if (s.restartTimer !== undefined) this.clock.clearTimeout(s.restartTimer);
     await Promise.all(this.watchStates.map((s) => s.watch.stop().catch(() => undefined)));
     await this.idle();
@@ -260,12 +267,36 @@ export class Controller {
       kind: s.watch.name,
       ...(wasDown === undefined ? {} : { downMs: this.clock.now() - wasDown }),
     });
-    if (!this.everSynced && this.synced) {
-      this.everSynced = true;
-      this.deps.logger.info("first full sync");
-    }
+    this.maybeFirstSync();
     // A (re)list may have changed anything: reconcile soon.
     this.schedule();
+  }
+
+  /**
+   * The first write waits for every required watch (Ingresses, Nodes, the controller's Pods).
+   * Optional ones (Services, HTTPRoutes, Gateways) get `optionalSyncGraceMs` more: a kind whose
+   * API is missing (Gateway API CRDs not installed) or forbidden must not keep every Ingress name
+   * unserved. /readyz keeps naming the optional watch that is not synced.
+   */
+  private maybeFirstSync(): void {
+    if (this.everSynced || this.stopping) return;
+    if (!this.watchStates.every((w) => w.synced || w.watch.optional === true)) return;
+    const pending = this.watchStates.filter((w) => !w.synced).map((w) => w.watch.name);
+    if (pending.length > 0) {
+      if (this.optionalGrace !== undefined) return;
+      const grace = this.opts.optionalSyncGraceMs ?? DEFAULT_OPTIONAL_SYNC_GRACE_MS;
+      this.optionalGrace = this.clock.setTimeout(() => {
+        if (this.everSynced || this.stopping) return;
+        this.everSynced = true;
+        const still = this.watchStates.filter((w) => !w.synced).map((w) => `${w.watch.name}${w.lastError === undefined ? "" : ` (${w.lastError})`}`);
+        this.deps.logger.warn("first sync without optional sources that did not sync", { waitedMs: grace, notSynced: still });
+        this.schedule();
+      }, grace);
+      return;
+    }
+    if (this.optionalGrace !== undefined) this.clock.clearTimeout(this.optionalGrace);
+    this.everSynced = true;
+    this.deps.logger.info("first full sync");
   }
 
   private onWatchError(s: WatchState, err: unknown): void {

@@ -1,5 +1,5 @@
 /**
- * /healthz, /readyz and /metrics on node:http. The handlers only read the
+ * /healthz, /readyz, /startupz and /metrics on node:http. The handlers only read the
  * controller's state: no request can change anything.
  */
 import * as http from "node:http";
@@ -28,6 +28,9 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
     } else if (path === "/readyz") {
       const h = deps.health();
       text(h.ready ? 200 : 503, h.ready ? "ready\n" : `not ready:\n${h.readyProblems.map((p) => `  ${p}`).join("\n")}\n`);
+    } else if (path === "/startupz") {
+      const h = deps.health();
+      text(h.started ? 200 : 503, h.started ? "started\n" : `not started:\n${h.readyProblems.map((p) => `  ${p}`).join("\n")}\n`);
     } else if (path === "/metrics") {
       text(200, deps.metrics(), "text/plain; version=0.0.4; charset=utf-8");
     } else {

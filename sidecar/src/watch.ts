@@ -7,6 +7,8 @@
 export interface WatchSource {
   /** Kind watched, for logs and metric labels ("Ingress", "Node", ...). */
   readonly name: string;
+  /** An optional source: the first write waits for it only a short grace (see Controller). @default false */
+  readonly optional?: boolean;
   /** Lists (when needed) and watches. Resolves once the list is in and the watch is open, or after an error was emitted. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -34,7 +36,7 @@ export class InMemoryWatch implements WatchSource {
   /** Set by a test to simulate activity tracking (see WatchSource.lastActivity). */
   lastActivity?: () => number | undefined;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, readonly optional = false) {}
 
   async start(): Promise<void> {
     this.starts++;

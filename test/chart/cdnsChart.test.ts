@@ -72,14 +72,14 @@ test("dnsmasq container: hostPort 53 on UDP and TCP, DNS probe on the health nam
   assert.ok(!c.volumeMounts.some((m: Obj) => m.mountPath === SERVICE_ACCOUNT_DIR), "dnsmasq gets no API token");
 });
 
-test("start order: the sidecar is a native sidecar whose startup probe (/readyz) gates dnsmasq", () => {
+test("start order: the sidecar is a native sidecar whose startup probe (/startupz: first sync written) gates dnsmasq", () => {
   const pod = one(synth(), "Deployment", "cdns-0").spec.template.spec;
   // The kubelet starts init containers in order and a restartPolicy: Always one keeps running
   // beside the regular containers, which start only once its startupProbe has passed.
   assert.deepEqual(pod.initContainers.map((c: Obj) => [c.name, c.restartPolicy]), [["sidecar", "Always"]]);
   assert.deepEqual(pod.containers.map((c: Obj) => c.name), ["dnsmasq"]);
   const sidecar = pod.initContainers[0];
-  assert.deepEqual(sidecar.startupProbe, { httpGet: { path: "/readyz", port: "http" }, ...SIDECAR_STARTUP_PROBE });
+  assert.deepEqual(sidecar.startupProbe, { httpGet: { path: "/startupz", port: "http" }, ...SIDECAR_STARTUP_PROBE });
   // Startup may take a first full sync of a big cluster; dnsmasq should follow the write within ~1 s.
   assert.equal(SIDECAR_STARTUP_PROBE.periodSeconds, 1);
   assert.ok(SIDECAR_STARTUP_PROBE.periodSeconds * SIDECAR_STARTUP_PROBE.failureThreshold >= 120);

@@ -92,7 +92,7 @@ describe("Gateway API HTTPRoutes with the chart's RBAC and the real CRDs", () =>
     assert.deepEqual(onRules.filter((r) => !r.apiGroups.includes(GROUP)), offRules, "the source adds that rule and nothing else");
   });
 
-  it("CRDs absent: /readyz names the missing API, /healthz stays 200, nothing is served yet", async (t) => {
+  it("CRDs absent: /readyz names the missing API, /healthz stays 200; the Ingress names are served after the optional-source grace", async (t) => {
     assert.equal((await rig.cluster.request("GET", `/apis/${GROUP}/v1`)).status, 404, "the rig has no Gateway API yet");
     await rig.createIngress("team-a", "ing", [ingressName], ["10.0.0.11"]);
     const body = await waitHealth(rig, "/readyz", 503, /watch HTTPRoute not synced yet: .*404/);
@@ -107,7 +107,12 @@ describe("Gateway API HTTPRoutes with the chart's RBAC and the real CRDs", () =>
     }
     const restarts = /^cdns_sidecar_watch_restarts_total\{kind="HTTPRoute"\} (\d+)$/m.exec((await rig.http("/metrics")).body);
     assert.ok(restarts !== null && Number(restarts[1]) >= 2, `HTTPRoute watch retried: ${restarts?.[1]}`);
-    assert.deepEqual(await rig.addresses(ingressName), [], "no partial view is written before every enabled watch has synced");
+    assert.deepEqual(await rig.addresses(ingressName), [], "within the grace, nothing is written yet");
+    assert.equal((await rig.http("/startupz")).status, 503);
+    // Optional sources get 10 s: then the Ingress names are written without them (the pod's startup probe passes).
+    await rig.waitAddresses(ingressName, ["10.0.0.11"], 15_000);
+    assert.equal((await rig.http("/startupz")).status, 200);
+    assert.match((await rig.http("/readyz")).body, /watch HTTPRoute not synced yet/, "still not ready: the optional source is missing");
   });
 
   it("CRDs applied: picked up without a restart; a route answers with its parent Gateways' addresses", async (t) => {

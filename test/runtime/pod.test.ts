@@ -210,7 +210,7 @@ test("control: dnsmasq started beside the sidecar (the old layout) answers NXDOM
 
 let main: StartedPod;
 
-test("the chart's pod: sidecar first, dnsmasq only after its /readyz startup probe; no NXDOMAIN from the first query on", async () => {
+test("the chart's pod: sidecar first, dnsmasq only after its /startupz startup probe; no NXDOMAIN from the first query on", async () => {
   main = await createPod(chartObjs);
   const { runner, dnsPort } = main;
   const seen = observe(WEB, dnsPort);
@@ -314,7 +314,7 @@ test("probes from the manifest: dnsmasq's exec probes pass, and fail while dnsma
   assert.ok(again.ok, again.detail);
 });
 
-test("the sidecar without the API: startup and readiness (/readyz) fail, so dnsmasq is never started; liveness holds", async () => {
+test("the sidecar without the API: startup (/startupz) and readiness (/readyz) fail, so dnsmasq is never started; liveness holds", async () => {
   const closed = await freePort();
   const { runner } = await createPod(chartObjs, { apiPort: closed });
   await runner.start("sidecar");

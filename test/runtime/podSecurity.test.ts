@@ -76,6 +76,6 @@ test("the API server accepts the Deployment and keeps the native sidecar (initCo
   const spec = r.json<Obj>().spec.template.spec;
   assert.equal(spec.initContainers[0].name, "sidecar");
   assert.equal(spec.initContainers[0].restartPolicy, "Always");
-  assert.deepEqual(spec.initContainers[0].startupProbe.httpGet.path, "/readyz");
+  assert.deepEqual(spec.initContainers[0].startupProbe.httpGet.path, "/startupz");
   assert.deepEqual(spec.containers.map((c: Obj) => c.name), ["dnsmasq"]);
 });

@@ -61,7 +61,7 @@ test("mounts, volumes, ports and probes come from the manifest", () => {
   assert.deepEqual(dnsmasq?.probes.liveness?.action, { kind: "exec", command: pod(o).containers[0].livenessProbe.exec.command });
   const sidecar = plan.initContainers[0];
   assert.equal(sidecar?.nativeSidecar, true);
-  assert.deepEqual(sidecar?.probes.startup?.action, { kind: "httpGet", address: "127.0.0.1:28080", path: "/readyz" });
+  assert.deepEqual(sidecar?.probes.startup?.action, { kind: "httpGet", address: "127.0.0.1:28080", path: "/startupz" });
   assert.equal(sidecar?.probes.startup?.failureThreshold, pod(o).initContainers[0].startupProbe.failureThreshold);
   assert.ok(sidecar?.create.includes("/w/volumes/kube-api-access:/var/run/secrets/kubernetes.io/serviceaccount:ro"));
   assert.ok(sidecar?.create.includes("KUBERNETES_SERVICE_HOST=10.0.2.2"));

@@ -94,7 +94,7 @@ describe("Controller", () => {
     assert.match(h.readyProblems.join(), /watch Ingress down for 600 s: Ingress: list failed/);
     ingresses.failNextStarts = 0;
     await clock.advance(10_000); // backoff is at most 8 s
-    assert.deepEqual(ctl.health(), { live: true, ready: true, liveProblems: [], readyProblems: [] });
+    assert.deepEqual(ctl.health(), { live: true, ready: true, liveProblems: [], readyProblems: [], started: true });
   });
 
   it("a running watch silent past the stuck bound fails liveness", async () => {
@@ -127,7 +127,7 @@ describe("Controller", () => {
     assert.equal(sink.writes.length, 0);
     await clock.advance(2000);
     assert.equal(sink.writes.length, 1);
-    assert.deepEqual(ctl.health(), { live: true, ready: true, liveProblems: [], readyProblems: [] });
+    assert.deepEqual(ctl.health(), { live: true, ready: true, liveProblems: [], readyProblems: [], started: true });
     assert.equal(ctl.metrics.writeErrors.get(), 2);
     assert.equal(logger.lines.filter((l) => l.level === "error").length, 2);
   });
@@ -224,5 +224,46 @@ describe("Controller", () => {
     assert.ok(sink.writes.some((w) => w.at > stormStart && w.at - stormStart < 400), "a write happened during the storm");
     await ctl.stop();
     await flush();
+  });
+});
+
+describe("optional watches", () => {
+  it("the first write waits for required watches only, and for optional ones at most the grace; /readyz keeps naming them", async () => {
+    const clock = new FakeClock();
+    const logger = createMemoryLogger();
+    const sink = new RecordingSink(() => clock.now());
+    const ingresses = new InMemoryWatch("Ingress");
+    const nodes = new InMemoryWatch("Node");
+    const routes = new InMemoryWatch("HTTPRoute", true);
+    routes.failNextStarts = 1000; // the Gateway API CRDs are not installed
+    let ctl: Controller | undefined;
+    const store = new SourceStore({ zones: [ZONE], namespaces: [], maxTargets: 64, fallbackSelector: selector("node-role.kubernetes.io/worker=true") }, () => ctl?.schedule());
+    ctl = new Controller({ zones: [ZONE], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 50, maxDelayMs: 250, optionalSyncGraceMs: 10_000 },
+      { source: store, watches: [ingresses, nodes, routes], sink, logger, clock });
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await ctl.start();
+    await clock.advance(9_000);
+    assert.equal(sink.writes.length, 0, "within the grace, still waiting for the optional watch");
+    assert.equal(ctl.health().started, false);
+    await clock.advance(2_000);
+    assert.equal(sink.writes.length, 1, "after the grace, the Ingress names are written");
+    const h = ctl.health();
+    assert.equal(h.started, true);
+    assert.equal(h.ready, false);
+    assert.match(h.readyProblems.join(), /watch HTTPRoute not synced yet/);
+    assert.ok(logger.lines.some((l) => l.msg === "first sync without optional sources that did not sync"));
+    await ctl.stop();
+  });
+
+  it("a required watch that never syncs writes nothing, however long", async () => {
+    const clock = new FakeClock();
+    const { sink, nodes, store, ctl } = setup(clock);
+    nodes.failNextStarts = 1000;
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await ctl.start();
+    await clock.advance(5 * 60_000);
+    assert.equal(sink.writes.length, 0);
+    assert.equal(ctl.health().started, false);
+    await ctl.stop();
   });
 });

@@ -37,10 +37,12 @@ describe("health and metrics HTTP server", () => {
     try {
       const { port } = sidecar;
       assert.equal((await get(port, "/readyz")).status, 503);
+      assert.equal((await get(port, "/startupz")).status, 503, "nothing written yet");
       assert.equal((await get(port, "/healthz")).status, 200);
       sidecar.store.upsert("Node", node("w1", "10.0.0.1"));
       sidecar.store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com", "x.other.org"], ["10.0.0.1"]));
       await until(async () => (await get(port, "/readyz")).status === 200);
+      assert.equal((await get(port, "/startupz")).status, 200);
       assert.equal(sink.writes.length, 1);
 
       const m = await get(port, "/metrics");
@@ -60,6 +62,7 @@ describe("health and metrics HTTP server", () => {
       ingresses.fail(new Error("connect ECONNREFUSED"));
       await until(async () => (await get(port, "/readyz")).status === 503);
       assert.match((await get(port, "/readyz")).body, /watch Ingress down for \d+ s: /);
+      assert.equal((await get(port, "/startupz")).status, 200, "started stays started");
       assert.equal((await get(port, "/healthz")).status, 200);
       ingresses.failNextStarts = 0;
       await until(async () => (await get(port, "/readyz")).status === 200, 10_000);

@@ -16,6 +16,13 @@ import type { KubeTransport } from "./transport";
 
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
 
+/**
+ * Sources the first write does not wait for beyond a short grace (Controller): a missing or
+ * forbidden optional API must not leave every Ingress name unserved. Ingresses, Nodes and the
+ * ingress controller's Pods decide which answers are right, so they are always waited for.
+ */
+export const OPTIONAL_KINDS: ReadonlySet<string> = new Set(["Service", "HTTPRoute", "Gateway"]);
+
 export interface KubeWatchOptions {
   readonly enableServices: boolean;
   readonly enableHttpRoutes: boolean;
@@ -27,7 +34,7 @@ export interface KubeWatchOptions {
 
 export function createKubeWatches(transport: KubeTransport, store: SourceStore, opts: KubeWatchOptions, observer?: ReflectorObserver): WatchSource[] {
   const make = (kind: ReflectorOptions["kind"], path: string, query?: Record<string, string>) =>
-    new Reflector({ kind, path, ...(query === undefined ? {} : { query }), ...(opts.reflector ?? {}) }, transport, store, observer);
+    new Reflector({ kind, path, optional: OPTIONAL_KINDS.has(kind), ...(query === undefined ? {} : { query }), ...(opts.reflector ?? {}) }, transport, store, observer);
   const watches: WatchSource[] = [make("Ingress", "/apis/networking.k8s.io/v1/ingresses"), make("Node", "/api/v1/nodes")];
   if (opts.enableServices) watches.push(make("Service", "/api/v1/services"));
   if (opts.enableHttpRoutes) {

@@ -44,6 +44,8 @@ export interface ReflectorOptions {
   readonly kind: WatchedKind;
   /** Collection path, e.g. /apis/networking.k8s.io/v1/ingresses. */
   readonly path: string;
+  /** An optional source (see WatchSource.optional). @default false */
+  readonly optional?: boolean;
   /** Extra query parameters for list and watch (labelSelector, fieldSelector). @default {} */
   readonly query?: Readonly<Record<string, string>>;
   /** Objects per list page. @default DEFAULT_PAGE_SIZE */
@@ -75,6 +77,7 @@ function stubOf(key: string): Obj {
 
 export class Reflector implements WatchSource {
   readonly name: string;
+  readonly optional: boolean;
   private readonly errorCbs: Array<(err: unknown) => void> = [];
   /** Object key -> resourceVersion of what the store holds. */
   private readonly known = new Map<string, string>();
@@ -96,6 +99,7 @@ export class Reflector implements WatchSource {
     private readonly now: () => number = Date.now,
   ) {
     this.name = opts.kind;
+    this.optional = opts.optional ?? false;
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
     this.watchGraceMs = opts.watchGraceMs ?? DEFAULT_WATCH_GRACE_MS;
