@@ -6,13 +6,15 @@
  *
  * Two shapes (issue 14):
  * - "shared": every name lists every node (an ingress controller run as a
- *   DaemonSet, RKE2's default); the plan serves the lowest `maxTargets` of
- *   the healthy ones, so one node flip changes every name;
+ *   DaemonSet, RKE2's default); the plan serves each name its own rendezvous
+ *   subset of `maxTargets` healthy nodes, so one node flip changes the names
+ *   whose subset had it (about maxTargets/nodes of them);
  * - "subset": each name lists 2..8 of the nodes, drawn at random (several
  *   ingress classes or node pools); a flip changes the names that list it.
  */
 import type { HostsData, NodeState, SourceEntry } from "../sidecar/src/model";
 import { planHostsData } from "../sidecar/src/plan";
+import { DEFAULT_MAX_TARGETS } from "../sidecar/src/settings";
 import { rng } from "../test/helpers/rng";
 import { BENCH_ZONE } from "./workload";
 
@@ -24,7 +26,7 @@ export interface ChangeWorkloadOptions {
   readonly names?: number;
   /** @default 100 */
   readonly nodes?: number;
-  /** The plan's cap (the sidecar's --max-targets default). @default 64 */
+  /** The plan's cap. @default DEFAULT_MAX_TARGETS (the sidecar's --max-targets default) */
   readonly maxTargets?: number;
   /** @default 7 */
   readonly seed?: number;
@@ -35,7 +37,7 @@ export function changeNodeIp(i: number): string {
   return `10.41.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
-/** A node that joins later, numerically below every other one, so a capped shared set takes it. */
+/** A node that joins later (in the shared shape it enters the subsets of about 8 in 101 names). */
 export const NEW_NODE_IP = "10.40.255.250";
 
 export class ChangeWorkload {
@@ -49,7 +51,7 @@ export class ChangeWorkload {
     this.shape = opts.shape;
     const n = opts.names ?? 10_000;
     const m = opts.nodes ?? 100;
-    this.maxTargets = opts.maxTargets ?? 64;
+    this.maxTargets = opts.maxTargets ?? DEFAULT_MAX_TARGETS;
     this.nodeIps = Array.from({ length: m }, (_, i) => changeNodeIp(i));
     this.names = Array.from({ length: n }, (_, i) => `app-${i}.${BENCH_ZONE}`);
     const r = rng(opts.seed ?? 7);

@@ -106,7 +106,7 @@ export interface ChangeRunOptions {
   readonly layout: ChangeLayout;
   readonly names?: number;
   readonly nodes?: number;
-  /** The plan's cap on addresses per name. @default 64 (the sidecar's default) */
+  /** The plan's cap on addresses per name. @default DEFAULT_MAX_TARGETS (the sidecar's default, 8) */
   readonly maxTargets?: number;
   /** Flip-out/flip-back pairs. @default 3 */
   readonly flips?: number;

@@ -1,21 +1,26 @@
 /** The pure parts of the dnsmasq change measurement: the workload's shapes and the prober's arithmetic. */
 import { test } from "node:test";
+import { rendezvousSubset } from "../../sidecar/src/plan";
 import * as assert from "node:assert/strict";
 import { changedNames, ChangeWorkload, NEW_NODE_IP, recordCount } from "../../bench/changeWorkload";
 import { answeredShare, answerMatches, longestGap, type ProbeAnswer } from "../helpers/prober";
 
-test("shared shape: every name serves the lowest 64 healthy nodes; a flip of the lowest changes every name (the 65th comes in)", () => {
-  const w = new ChangeWorkload({ shape: "shared", names: 50 });
+test("shared shape: every name lists every node and serves its own rendezvous subset of 8; a flip changes only the names whose subset had the node", () => {
+  const w = new ChangeWorkload({ shape: "shared", names: 400 });
   const base = w.data();
-  const all = [...base.records.values()];
-  assert.ok(all.every((ips) => ips.length === 64 && ips.join() === (all[0] as readonly string[]).join()), "one shared set of 64");
-  assert.equal(recordCount(base), 50 * 64);
-  const flipped = w.data({ unhealthy: [w.flipNode()] });
-  assert.equal(changedNames(base, flipped).length, 50);
-  const one = flipped.records.get("app-0.apps.example.com") as readonly string[];
-  assert.ok(!one.includes(w.flipNode()) && one.includes(w.nodeIps[64] as string) && one.length === 64);
+  const all = [...base.records.entries()];
+  assert.ok(all.every(([name, ips]) => ips.length === 8 && ips.join() === rendezvousSubset(name, w.nodeIps, 8).join()), "each name its own 8");
+  assert.ok(new Set(all.map(([, ips]) => ips.join())).size > 300, "the subsets differ from name to name");
+  assert.equal(recordCount(base), 400 * 8);
+  const flip = w.flipNode();
+  const had = all.filter(([, ips]) => ips.includes(flip)).map(([n]) => n).sort();
+  const flipped = w.data({ unhealthy: [flip] });
+  assert.deepEqual(changedNames(base, flipped).sort(), had);
+  assert.ok(had.length > 10 && had.length < 70, `about 8 in 100 names had the node (${had.length} of 400)`);
+  for (const n of had) assert.equal((flipped.records.get(n) as readonly string[]).length, 8, "the next node in the name's own order comes in");
   const joined = w.data({ extraNode: NEW_NODE_IP });
-  assert.ok((joined.records.get("app-0.apps.example.com") as readonly string[]).includes(NEW_NODE_IP), "a new lowest node enters every capped set");
+  const took = [...joined.records.values()].filter((ips) => ips.includes(NEW_NODE_IP)).length;
+  assert.ok(took > 10 && took < 70, `a new node enters about 8 in 101 subsets (${took} of 400)`);
 });
 
 test("subset shape: 2..8 nodes per name, a flip changes only the names listing the node, deterministic per seed", () => {
