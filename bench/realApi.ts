@@ -3,20 +3,32 @@
  * bundled sidecar under plain node with the image's flags and a token of the chart's
  * ServiceAccount, realistic Ingresses (5-10 KB as stored), and a real dnsmasq answering.
  *
- * Measured, in one run:
+ * Measured, in one run (issues 9 and 14):
  * - propagation: an Ingress status PATCH returning -> the new set answered over UDP, at each size;
  * - node flip: the kwok NotReady label PATCH returning (kwok's own delay set to 0) -> the node's
- *   IP gone from a name's answer; and back when the label goes;
- * - process start -> every probed name answered, and the sidecar's RSS (and peak) after sync.
+ *   IP gone from every answer that had it, and back when the label goes, with dnsmasq's longest
+ *   silence and the share of queries answered while the change is applied;
+ * - a fresh pod: process start -> every name answered (dnsmasq started when /startupz passes, as
+ *   the kubelet does), and the sidecar's RSS (and peak) after sync.
  */
 import { DEFAULT_NAMESPACE } from "../lib/config/defaults";
 import { startCluster, tokenKubeconfigYaml, type RigCluster } from "../rig/cluster";
 import { chartRbacObjects } from "../test/rig/harness";
 import { INGRESS_NODE, PRESET, controllerDaemonSet, controllerPods, controllerRbac, setPodReady, waitPods } from "../test/rig/controllerPods";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ingressHosts, ingressName, loadIngresses, namespaceOf } from "../test/helpers/ingressLoad";
+import type { RunningDnsmasq } from "../test/helpers/dnsmasq";
+import { answeredShare, answerMatches, clock, ContinuousProber, longestGap, sweep } from "../test/helpers/prober";
 import { startSidecarProcess, type SidecarProcess } from "../rig/sidecarProcess";
+import { rendezvousSubset } from "../sidecar/src/plan";
+import { DEFAULT_MAX_TARGETS } from "../sidecar/src/settings";
+import { compareIPv4 } from "../lib/net/ipv4";
+import { DEFAULT_HOSTS_SHARDS, shardOf } from "../sidecar/src/sink/shards";
 import { startTrackedDnsmasq } from "./cleanup";
-import { DnsPoller, type PollAnswer } from "./dnsPoller";
+import { ANSWER_DEADLINE_MS } from "./dnsmasqChanges";
+import { DnsPoller } from "./dnsPoller";
 import { summarize, type Summary } from "./stats";
 
 export const REAL_API_ZONE = "apps.bench.example.com";
@@ -26,8 +38,20 @@ export type TargetShape = "2-8 IPs per name" | "one IP set (DaemonSet)";
 export interface RealApiSize {
   readonly ingresses: number;
   readonly names: number;
-  /** API PATCH of a status returned -> the new set answered. */
+  /** API PATCH of one Ingress's status returned -> the new set answered. */
   readonly propagation: Summary;
+}
+
+/** One kind of node change, over its samples. */
+export interface RealApiFlip {
+  /** The kwok label PATCH returned -> the node's IP gone from (back in) every answer that has it (probe names on every shard). */
+  readonly visible: Summary;
+  /** Longest time dnsmasq sent no answer to the continuous probes while the change was applied (worst sample). */
+  readonly longestGapMs: number;
+  /** Share of the probe queries sent while the change was applied that got an answer within 1 s (worst sample). */
+  readonly answeredShare: number;
+  /** Answers that were neither the old nor the new set of their name. */
+  readonly wrong: number;
 }
 
 export interface RealApiResult {
@@ -36,12 +60,14 @@ export interface RealApiResult {
   readonly meanStoredKiB: number;
   readonly loadSeconds: number;
   readonly sizes: RealApiSize[];
-  /** At the largest size: kwok NotReady label PATCH returned -> IP out of a name's answer. */
-  readonly flipOut: Summary;
-  /** Label removed -> IP back. */
-  readonly flipBack: Summary;
-  /** Sidecar process start -> /readyz, and -> every probed name answered, at the largest size. */
-  readonly startReadyMs: number;
+  /** At the largest size: a node NotReady (kwok label, its delay set to 0), and Ready again. */
+  readonly flipOut: RealApiFlip;
+  readonly flipBack: RealApiFlip;
+  /**
+   * A fresh pod at the largest size, as the kubelet runs it: the sidecar process starts on an
+   * empty hosts directory; dnsmasq starts when /startupz passes; then every name is asked.
+   */
+  readonly startupzMs: number;
   readonly startAllNamesMs: number;
   readonly rssMiB: number;
   readonly peakRssMiB: number;
@@ -61,20 +87,27 @@ const nodeIp = (n: number) => `10.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`
 
 function statusIpsFor(shape: TargetShape, nodes: number): (i: number) => string[] {
   if (shape === "one IP set (DaemonSet)") {
-    // A hostPort DaemonSet: every Ingress's status lists the same nodes (capped like the sidecar caps a name).
-    const all = Array.from({ length: Math.min(nodes, 64) }, (_, n) => nodeIp(n));
+    // A hostPort DaemonSet on every node: every Ingress's status lists every node.
+    const all = Array.from({ length: nodes }, (_, n) => nodeIp(n)).sort(compareIPv4);
     return () => all;
   }
-  return (i) => [...new Set(Array.from({ length: 2 + (i % 7) }, (_, k) => nodeIp((i * 7 + k * 13) % nodes)))];
+  return (i) => [...new Set(Array.from({ length: 2 + (i % 7) }, (_, k) => nodeIp((i * 7 + k * 13) % nodes)))].sort(compareIPv4);
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
-async function sidecarFor(cluster: RigCluster, hostsDir: string): Promise<SidecarProcess> {
+/** What the sidecar serves for Ingress i's first name with `down` nodes NotReady: the plan's own per-name subset. */
+function servedFor(i: number, statusIps: (i: number) => string[], down: ReadonlySet<string>): string[] {
+  const healthy = statusIps(i).filter((ip) => !down.has(ip));
+  return rendezvousSubset(ingressHosts(i, REAL_API_ZONE)[0] as string, healthy, DEFAULT_MAX_TARGETS);
+}
+
+async function sidecarFor(cluster: RigCluster, hostsDir: string, dnsmasq: { address: string; port: number } | undefined): Promise<SidecarProcess> {
   const token = await cluster.serviceAccountToken(DEFAULT_NAMESPACE, "cdns");
   return startSidecarProcess({
     kubeconfigYaml: tokenKubeconfigYaml(cluster.server, cluster.caPem, token, DEFAULT_NAMESPACE),
-    args: [`--zones=${REAL_API_ZONE}`, `--hosts-dir=${hostsDir}`, "--log-level=warn"],
+    args: [`--zones=${REAL_API_ZONE}`, `--hosts-dir=${hostsDir}`, "--log-level=warn",
+      `--dnsmasq-address=${dnsmasq === undefined ? "none" : `${dnsmasq.address}:${dnsmasq.port}`}`],
   });
 }
 
@@ -97,50 +130,46 @@ export async function measureRealApi(opts: RealApiOptions): Promise<RealApiResul
       loaded = size;
       loadSeconds += load.seconds;
       storedBytes = load.meanStoredBytes;
-      sidecar ??= await sidecarFor(cluster, dnsmasq.hostsDir);
+      sidecar ??= await sidecarFor(cluster, dnsmasq.hostsDir, dnsmasq);
       await sidecar.waitReady(180_000);
       const last = size - 1;
-      await poller.waitFor(ingressHosts(last, REAL_API_ZONE)[0] as string, (a) => sameSet(a.addresses, statusIps(last)), 120_000, 5);
+      await poller.waitFor(ingressHosts(last, REAL_API_ZONE)[0] as string, (a) => sameSet(a.addresses, servedFor(last, statusIps, new Set())), 120_000, 5);
       opts.log(`real API: propagation at ${size}`);
-      sizes.push({ ingresses: size, names: ingressHosts(0, REAL_API_ZONE).length === 2 ? size + Math.ceil(size / 4) : size, propagation: await propagation(cluster, poller, size, opts.propagationSamples) });
+      sizes.push({ ingresses: size, names: countNames(size), propagation: await propagation(cluster, poller, size, opts.propagationSamples) });
     }
 
-    opts.log(`real API: node flips at ${loaded}`);
-    const { flipOut, flipBack } = await nodeFlips(cluster, poller, opts, statusIps);
+    opts.log(`real API: node flips at ${loaded} (${opts.flipSamples} out and back, probes on every shard)`);
+    const flips = await nodeFlips(cluster, dnsmasq, opts, statusIps, loaded);
 
-    opts.log(`real API: fresh sidecar start at ${loaded}`);
+    opts.log(`real API: a fresh pod at ${loaded}: sidecar first, dnsmasq once /startupz passes`);
     await sidecar?.stop();
     sidecar = undefined;
-    // The data a restarted sidecar finds: dnsmasq is restarted on an empty directory, so every answer comes from the new process.
-    const fresh = await startTrackedDnsmasq({ zones: [REAL_API_ZONE], ttlSeconds: 0 });
-    const freshPoller = new DnsPoller({ server: fresh.address, port: fresh.port });
+    const fresh = mkdtempSync(join(tmpdir(), "cdns-bench-fresh-"));
+    const hostsDir = join(fresh, "hosts.d");
+    mkdirSync(hostsDir);
+    let freshDns: RunningDnsmasq | undefined;
     try {
       const t0 = performance.now();
-      sidecar = await sidecarFor(cluster, fresh.hostsDir);
-      const startReadyMs = await sidecar.waitReady(180_000);
-      const probes = [0, 1, Math.floor(loaded / 2), loaded - 1];
-      let allAt = 0;
-      for (const i of probes) allAt = Math.max(allAt, await freshPoller.waitFor(ingressHosts(i, REAL_API_ZONE)[0] as string, (a: PollAnswer) => a.addresses.length > 0, 60_000, 2));
+      // dnsmasq is not up during the first write (the pod starts it afterwards): the write is unpaced, as in the pod.
+      sidecar = await sidecarFor(cluster, hostsDir, undefined);
+      const startupzMs = await waitPath(sidecar, "/startupz", 180_000);
+      freshDns = await startTrackedDnsmasq({ zones: [REAL_API_ZONE], ttlSeconds: 0, useHostsDir: hostsDir });
+      const names = allNames(loaded);
+      const answers = await sweep(freshDns.address, freshDns.port, names, { timeoutMs: 60_000 });
+      const empty = [...answers.values()].filter((a) => a.ips.length === 0).length;
+      if (empty > 0) throw new Error(`fresh start: ${empty} of ${names.length} names unanswered`);
+      const startAllNamesMs = Math.max(...[...answers.values()].map((a) => a.at)) - (performance.timeOrigin + t0);
       await new Promise((r) => setTimeout(r, 2000));
       const mem = sidecar.memory();
       const pages = Number(/^cdns_sidecar_list_pages_total\{kind="Ingress"\} (\d+)$/m.exec((await sidecar.get("/metrics")).body)?.[1] ?? NaN);
       return {
-        nodes: opts.nodes,
-        shape: opts.shape,
-        meanStoredKiB: storedBytes / 1024,
-        loadSeconds,
-        sizes,
-        flipOut,
-        flipBack,
-        startReadyMs,
-        startAllNamesMs: allAt - t0,
-        rssMiB: mem.rssMiB,
-        peakRssMiB: mem.peakMiB,
-        listPages: pages,
+        nodes: opts.nodes, shape: opts.shape, meanStoredKiB: storedBytes / 1024, loadSeconds, sizes,
+        flipOut: flips.out, flipBack: flips.back,
+        startupzMs, startAllNamesMs, rssMiB: mem.rssMiB, peakRssMiB: mem.peakMiB, listPages: pages,
       };
     } finally {
-      freshPoller.close();
-      await fresh.stop();
+      await freshDns?.stop();
+      rmSync(fresh, { recursive: true, force: true });
     }
   } finally {
     await sidecar?.stop();
@@ -150,11 +179,41 @@ export async function measureRealApi(opts: RealApiOptions): Promise<RealApiResul
   }
 }
 
+function countNames(ingresses: number): number {
+  let n = 0;
+  for (let i = 0; i < ingresses; i++) n += ingressHosts(i, REAL_API_ZONE).length;
+  return n;
+}
+
+function allNames(ingresses: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ingresses; i++) out.push(...ingressHosts(i, REAL_API_ZONE));
+  return out;
+}
+
+async function waitPath(sidecar: SidecarProcess, path: string, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    try {
+      if ((await sidecar.get(path)).status === 200) return performance.now() - start;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`${path} not 200 within ${timeoutMs} ms:\n${sidecar.output().slice(-2000)}`);
+}
+
+/** The Ingress the k-th propagation sample changes. */
+function propagationIndex(k: number, samples: number, size: number): number {
+  return Math.floor(((k * 7919) % samples) * (size / samples));
+}
+
 /** Status PATCH returned -> answered, alternating between two address sets of one Ingress per sample. */
 async function propagation(cluster: RigCluster, poller: DnsPoller, size: number, samples: number): Promise<Summary> {
   const xs: number[] = [];
   for (let k = 0; k < samples; k++) {
-    const i = Math.floor(((k * 7919) % samples) * (size / samples));
+    const i = propagationIndex(k, samples, size);
     const ips = k % 2 === 0 ? ["10.9.0.1", `10.9.1.${1 + (k % 200)}`] : [`10.9.2.${1 + (k % 200)}`];
     const ns = namespaceOf(i);
     await cluster.call("PATCH", `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${ingressName(i)}/status`,
@@ -166,29 +225,73 @@ async function propagation(cluster: RigCluster, poller: DnsPoller, size: number,
   return summarize(xs);
 }
 
-async function nodeFlips(cluster: RigCluster, poller: DnsPoller, opts: RealApiOptions, statusIps: (i: number) => string[]): Promise<{ flipOut: Summary; flipBack: Summary }> {
-  const out: number[] = [];
-  const back: number[] = [];
-  for (let k = 0; k < opts.flipSamples; k++) {
-    // An Ingress (untouched by the propagation samples) and one of its nodes.
-    const i = 3 + k * 11;
-    const ips = statusIps(i);
-    const ip = ips[k % ips.length] as string;
-    const n = Array.from({ length: opts.nodes }, (_, x) => x).find((x) => nodeIp(x) === ip) as number;
-    const name = ingressHosts(i, REAL_API_ZONE)[0] as string;
-    await cluster.call("PATCH", `/api/v1/nodes/w${n}`, {
-      metadata: {
-        labels: { "node-not-ready.stage.kwok.x-k8s.io": "true" },
-        annotations: { "node-not-ready.stage.kwok.x-k8s.io/delay": "0s", "node-not-ready.stage.kwok.x-k8s.io/jitter-delay": "0s" },
-      },
-    }, "application/merge-patch+json");
-    let sent = performance.now();
-    out.push((await poller.waitFor(name, (a) => a.addresses.length > 0 && !a.addresses.includes(ip), 15_000, 1)) - sent);
-    await cluster.setNodeNotReady(`w${n}`, false);
-    sent = performance.now();
-    back.push((await poller.waitFor(name, (a) => a.addresses.includes(ip), 15_000, 1)) - sent);
+/**
+ * Node flips with a prober asking, continuously, names that serve the node: up to 4 on each of
+ * the sink's shards (every file the change rewrites), so "all probes show the new set" means the
+ * IP is out of (back in) every answer. The probes skip the Ingresses the propagation samples
+ * changed (their status no longer lists nodes).
+ */
+async function nodeFlips(cluster: RigCluster, dns: RunningDnsmasq, opts: RealApiOptions, statusIps: (i: number) => string[], loaded: number): Promise<{ out: RealApiFlip; back: RealApiFlip }> {
+  const touched = new Set(opts.sizes.flatMap((size) => Array.from({ length: opts.propagationSamples }, (_, k) => propagationIndex(k, opts.propagationSamples, size))));
+  const prober = new ContinuousProber(dns.address, dns.port, 2);
+  const acc = { out: [] as number[], back: [] as number[], gapOut: 0, gapBack: 0, shareOut: 1, shareBack: 1, wrongOut: 0, wrongBack: 0 };
+  try {
+    for (let k = 0; k < opts.flipSamples; k++) {
+      const n = (k * 37 + 11) % opts.nodes;
+      const ip = nodeIp(n);
+      const perShard = new Map<number, number[]>();
+      for (let i = 0; i < loaded && perShard.size < DEFAULT_HOSTS_SHARDS * 4; i += 1) {
+        if (touched.has(i) || !servedFor(i, statusIps, new Set()).includes(ip)) continue;
+        if (statusIps(i).length < 2) continue; // a name losing its only node is held (keep-last): not this measurement
+        const shard = shardOf(ingressHosts(i, REAL_API_ZONE)[0] as string, DEFAULT_HOSTS_SHARDS);
+        const list = perShard.get(shard) ?? [];
+        if (list.length < 4) perShard.set(shard, [...list, i]);
+      }
+      const probes = [...perShard.values()].flat();
+      const nameOf = (i: number) => ingressHosts(i, REAL_API_ZONE)[0] as string;
+      const before = Object.fromEntries(probes.map((i) => [nameOf(i), servedFor(i, statusIps, new Set())]));
+      const after = Object.fromEntries(probes.map((i) => [nameOf(i), servedFor(i, statusIps, new Set([ip]))]));
+      prober.setNames(probes.map(nameOf));
+      await prober.firstMatches(before, clock(), 15_000);
+      prober.clear();
+      for (const dir of ["out", "back"] as const) {
+        const want = dir === "out" ? after : before;
+        const old = dir === "out" ? before : after;
+        const sentAt = clock();
+        if (dir === "out") {
+          await cluster.call("PATCH", `/api/v1/nodes/w${n}`, {
+            metadata: {
+              labels: { "node-not-ready.stage.kwok.x-k8s.io": "true" },
+              annotations: { "node-not-ready.stage.kwok.x-k8s.io/delay": "0s", "node-not-ready.stage.kwok.x-k8s.io/jitter-delay": "0s" },
+            },
+          }, "application/merge-patch+json");
+        } else await cluster.setNodeNotReady(`w${n}`, false);
+        const firsts = await prober.firstMatches(want, sentAt, 20_000);
+        const doneAt = Math.max(...Object.values(firsts));
+        const log = await prober.dump();
+        prober.clear();
+        const { sent, answered } = answeredShare(log, sentAt, doneAt, ANSWER_DEADLINE_MS);
+        const wrong = log.answers.filter((a) => a.at >= sentAt && a.at <= doneAt && !answerMatches(old[a.name], a) && !answerMatches(want[a.name], a)).length;
+        acc[dir].push(doneAt - sentAt);
+        const gap = longestGap(log.answers, sentAt, doneAt);
+        if (dir === "out") {
+          acc.gapOut = Math.max(acc.gapOut, gap);
+          acc.shareOut = Math.min(acc.shareOut, sent === 0 ? 1 : answered / sent);
+          acc.wrongOut += wrong;
+        } else {
+          acc.gapBack = Math.max(acc.gapBack, gap);
+          acc.shareBack = Math.min(acc.shareBack, sent === 0 ? 1 : answered / sent);
+          acc.wrongBack += wrong;
+        }
+      }
+    }
+  } finally {
+    await prober.close();
   }
-  return { flipOut: summarize(out), flipBack: summarize(back) };
+  return {
+    out: { visible: summarize(acc.out), longestGapMs: acc.gapOut, answeredShare: acc.shareOut, wrong: acc.wrongOut },
+    back: { visible: summarize(acc.back), longestGapMs: acc.gapBack, answeredShare: acc.shareBack, wrong: acc.wrongBack },
+  };
 }
 
 export interface ControllerFlipOptions {

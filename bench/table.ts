@@ -5,6 +5,7 @@ import { CHANGE_KINDS } from "./dnsmasqChanges";
 import type { QpsResult } from "./qps";
 import type { DnsmasqChangesResults } from "./dnsmasqSide";
 import type { BenchResults } from "./main";
+import { formatRealApi } from "./realApiReport";
 
 export interface Target {
   readonly what: string;
@@ -14,13 +15,13 @@ export interface Target {
   readonly pass: boolean;
 }
 
-function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+export function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join("  ");
   return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n") + "\n";
 }
 
-const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
+export const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
 
 export function formatReport(r: BenchResults): string {
   const out: string[] = [];
@@ -58,6 +59,7 @@ export function formatReport(r: BenchResults): string {
   ));
   out.push(`median per-round ratios: ours/minimal ${q.ratio.toFixed(3)} (target); minimal/tiny ${q.minimalVsTiny.toFixed(3)} and ours/tiny ${q.oursVsTiny.toFixed(3)} (what ~13k names cost dnsmasq itself)\n`);
   out.push(formatChanges(r.dnsmasqChanges));
+  out.push(formatRealApi(r.realApi));
   out.push(formatTargets(r.targets));
   return out.join("\n");
 }

@@ -28,12 +28,14 @@ export type StartDnsmasqOptions = Omit<DnsmasqConfInput, "hostsDir" | "port" | "
   readonly port?: number;
   /** Files to put into the hosts directory before dnsmasq starts. */
   readonly initialHosts?: Readonly<Record<string, string>>;
+  /** Serve this existing hosts directory (left in place on stop) instead of a new empty one. */
+  readonly useHostsDir?: string;
 };
 
 export async function startDnsmasq(opts: StartDnsmasqOptions): Promise<RunningDnsmasq> {
   const dir = mkdtempSync(join(tmpdir(), "cdns-dnsmasq-"));
-  const hostsDir = join(dir, "hosts.d");
-  mkdirSync(hostsDir);
+  const hostsDir = opts.useHostsDir ?? join(dir, "hosts.d");
+  if (opts.useHostsDir === undefined) mkdirSync(hostsDir);
   for (const [file, text] of Object.entries(opts.initialHosts ?? {})) writeFileSync(join(hostsDir, file), text);
   const address = opts.address ?? randomLoopback();
   const port = opts.port ?? (await freePort(address));
