@@ -21,7 +21,6 @@ import * as https from "node:https";
 import * as http from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import { ensureBinaries, type BinaryPaths, type Log } from "./binaries";
 import { makePki, type Pki } from "./pki";
 import { freePort } from "./ports";
@@ -336,13 +335,6 @@ export class RigCluster {
       const r = await this.request("GET", "/api/v1/namespaces/default/serviceaccounts/default");
       return r.status === 200 ? true : undefined;
     });
-  }
-
-  /** The admin kubeconfig (system:masters) as a client-node KubeConfig. */
-  kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromFile(this.kubeconfigPath);
-    return kc;
   }
 
   /** One request as the admin; the body is sent as JSON unless a content type is given. */

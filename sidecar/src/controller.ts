@@ -7,11 +7,11 @@
  * - Nothing is written before every watch has synced once: a partial view (say
  *   Ingresses listed, Nodes not yet) would briefly serve the wrong data over a
  *   hosts file that survived a sidecar restart.
- * - A watch that errors is stopped (client-node's informer does not restart
+ * - A watch that errors is stopped (a reflector does not restart
  *   itself); it is started again after an exponential backoff, reset once a
- *   start succeeds. Restarting the same informer keeps its cache, and its
- *   start() relists when the resourceVersion was reset (410 Gone), emitting
- *   deletes for objects that vanished meanwhile.
+ *   start succeeds. A restarted reflector resumes from its last
+ *   resourceVersion and relists when that is too old (410 Gone), removing
+ *   objects that vanished meanwhile.
  * - A failed write is retried with the same kind of backoff; the data written
  *   is always complete, so a retry needs no memory of what failed.
  * - While anything is down the last good hosts file stays in place.
@@ -32,6 +32,7 @@ import type { Logger } from "./log";
 import { SidecarMetrics } from "./metrics";
 import type { HostsData } from "./model";
 import { diffHostsData, planHostsData, type AllDroppedRule } from "./plan";
+import type { DnsFront } from "./responder/front";
 import type { Ignored } from "./source/context";
 import type { SourceSnapshot } from "./source/store";
 import type { WatchSource } from "./watch";
@@ -77,6 +78,11 @@ export interface ControllerDeps {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly metrics?: SidecarMetrics;
+  /**
+   * The DNS responder (wildcards and the zones' negative answers): gets every plan before the
+   * hosts write and may hold names back from it (responder/staging.ts). @default none
+   */
+  readonly front?: DnsFront;
 }
 
 export interface HealthReport {
@@ -144,6 +150,8 @@ export class Controller {
   private lastWriteError: string | undefined;
   private reconcileStartedAt: number | undefined;
   private retryTimer: TimerHandle | undefined;
+  /** Wakes the controller when the front's first hold ends. */
+  private recheckTimer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopping = false;
@@ -239,6 +247,7 @@ export class Controller {
     this.stopping = true;
     this.debouncer.cancel();
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    if (this.recheckTimer !== undefined) this.clock.clearTimeout(this.recheckTimer);
     if (this.optionalGrace !== undefined) this.clock.clearTimeout(this.optionalGrace);
     for (const s of this.watchStates) if (s.restartTimer !== undefined) this.clock.clearTimeout(s.restartTimer);
     await Promise.all(this.watchStates.map((s) => s.watch.stop().catch(() => undefined)));
@@ -252,7 +261,7 @@ export class Controller {
     try {
       await s.watch.start();
     } catch (err) {
-      // client-node reports through the error event; a rejection is the same thing.
+      // Reflectors report through the error callback; a rejection is the same thing.
       this.onWatchError(s, err);
       return;
     }
@@ -345,16 +354,20 @@ export class Controller {
     });
     this.lastServed = plan.lastServed;
     this.metrics.heldNames.set(plan.held.length);
-    const diff = diffHostsData(this.written, plan.data);
+    const hosts = this.stage(plan.data);
+    const diff = diffHostsData(this.written, hosts);
     if (diff.unchanged && !this.writeFailed) {
+      this.deps.front?.afterWrite(hosts, true);
       this.metrics.writesSkipped.inc();
       this.markSynced();
       return;
     }
     const started = performance.now();
     try {
-      await this.deps.sink.write(plan.data);
+      await this.deps.sink.write(hosts);
+      this.deps.front?.afterWrite(hosts, true);
     } catch (err) {
+      this.deps.front?.afterWrite(hosts, false);
       this.metrics.writeErrors.inc();
       this.writeFailed = true;
       this.writeFailures++;
@@ -376,24 +389,46 @@ export class Controller {
     this.writeFailures = 0;
     this.writeFailingSince = undefined;
     this.lastWriteError = undefined;
-    this.written = plan.data;
+    this.written = hosts;
     let records = 0;
-    for (const ips of plan.data.records.values()) records += ips.length;
-    this.metrics.namesServed.set(plan.data.records.size);
+    for (const ips of hosts.records.values()) records += ips.length;
+    this.metrics.namesServed.set(hosts.records.size);
     this.metrics.recordsServed.set(records);
-    this.metrics.nodeIpsServed.set(plan.data.nodeIps.length);
+    this.metrics.nodeIpsServed.set(hosts.nodeIps.length);
     this.markSynced();
     const show = (names: readonly string[]) => names.slice(0, 20);
     this.deps.logger.info("hosts written", {
-      names: plan.data.records.size,
+      names: hosts.records.size,
       records,
-      nodeIps: plan.data.nodeIps.length,
+      nodeIps: hosts.nodeIps.length,
       added: show(diff.added),
       removed: show(diff.removed),
       changed: show(diff.changed),
       held: show(plan.held),
       ms: Math.round(seconds * 1000 * 10) / 10,
     });
+  }
+
+  /**
+   * The hosts data to write for a plan: the plan's own without a front; with one, the plan goes to
+   * the responder first and the names it holds back wait (a reconcile is scheduled for the end of
+   * the first hold).
+   */
+  private stage(data: HostsData): HostsData {
+    const front = this.deps.front;
+    if (front === undefined) return data;
+    const staged = front.beforeWrite(data, this.clock.now());
+    this.metrics.wildcardsServed.set(data.wildcards?.size ?? 0);
+    this.metrics.stagedNames.set(staged.held.length);
+    if (this.recheckTimer !== undefined) this.clock.clearTimeout(this.recheckTimer);
+    this.recheckTimer = undefined;
+    if (staged.recheckAt !== undefined && !this.stopping) {
+      this.recheckTimer = this.clock.setTimeout(() => {
+        this.recheckTimer = undefined;
+        this.schedule();
+      }, Math.max(0, staged.recheckAt - this.clock.now()));
+    }
+    return staged.hosts;
   }
 
   private markSynced(): void {

@@ -2,7 +2,6 @@
  * Entry point: flags/environment -> settings, kubeconfig, real informers and
  * the atomic hosts writer, then run until SIGTERM (clean stop, exit 0).
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { startSidecar, type RunningSidecar } from "./app";
 import { createJsonLogger, type Logger } from "./log";
 import { formatProblems, helpText, parseArgs, validateSidecarSettings, type SidecarSettings } from "./settings";
@@ -11,6 +10,7 @@ import { AtomicHostsWriter, type SinkLogger } from "./sink/atomicWriter";
 import { createDnsBarrier } from "./sink/dnsBarrier";
 import { createKubeWatches } from "./source/informers";
 import { kubeTransport } from "./source/transport";
+import { inClusterTarget, kubeconfigTarget, type KubeTarget } from "./source/kubeconfig";
 
 function sinkLogger(logger: Logger): SinkLogger {
   return (level, msg, fields) => logger[level](msg, fields);
@@ -20,7 +20,7 @@ function sinkLogger(logger: Logger): SinkLogger {
  * The sidecar wired to a real API server and the real atomic writer: what the container runs,
  * and what the rig tests start in-process (with a kubeconfig holding a ServiceAccount token).
  */
-export function startWithKubeConfig(settings: SidecarSettings, kc: KubeConfig, logger: Logger, httpHost?: string): Promise<RunningSidecar> {
+export function startWithTarget(settings: SidecarSettings, target: KubeTarget, logger: Logger, httpHost?: string): Promise<RunningSidecar> {
   const dnsmasq = settings.dnsmasqAddress;
   const sink = new AtomicHostsWriter({
     dir: settings.hostsDir,
@@ -34,7 +34,7 @@ export function startWithKubeConfig(settings: SidecarSettings, kc: KubeConfig, l
     logger,
     sink,
     watches: async (store, metrics) =>
-      createKubeWatches(kubeTransport(kc), store, {
+      createKubeWatches(kubeTransport(target), store, {
         enableServices: settings.enableServices,
         enableHttpRoutes: settings.enableHttpRoutes,
         ...(settings.ingressController === undefined
@@ -63,16 +63,15 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   const settings = result.settings;
   const logger = createJsonLogger({ level: settings.logLevel });
-  const kc = new KubeConfig();
+  let target: KubeTarget;
   try {
-    if (settings.kubeconfig !== undefined) kc.loadFromFile(settings.kubeconfig);
-    else kc.loadFromCluster();
+    target = settings.kubeconfig !== undefined ? kubeconfigTarget(settings.kubeconfig) : inClusterTarget();
   } catch (err) {
     // The message names the file or the missing service-account path, never its contents.
     logger.error("cannot load Kubernetes credentials", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  const sidecar = await startWithKubeConfig(settings, kc, logger);
+  const sidecar = await startWithTarget(settings, target, logger);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {

@@ -1,12 +1,11 @@
 /**
  * The sidecar against a real API server (the rig), with a real dnsmasq answering from the hosts
- * directory the sidecar writes: the production wiring (main.ts startWithKubeConfig), run
+ * directory the sidecar writes: the production wiring (main.ts startWithTarget), run
  * in-process with a kubeconfig holding a token of the chart's own ServiceAccount, bound by the
  * chart's own ClusterRole.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import { synthCdnsChart } from "../../lib/chart/cdnsChart";
 import { DEFAULT_NAMESPACE } from "../../lib/config/defaults";
 import { startCluster, tokenKubeconfigYaml, type FakeNodeSpec, type RigCluster } from "../../rig/cluster";
@@ -14,7 +13,8 @@ import type { RunningSidecar } from "../../sidecar/src/app";
 import { createMemoryLogger } from "../../sidecar/src/log";
 
 type MemoryLogger = ReturnType<typeof createMemoryLogger>;
-import { startWithKubeConfig } from "../../sidecar/src/main";
+import { startWithTarget } from "../../sidecar/src/main";
+import { kubeconfigTarget, type KubeTarget } from "../../sidecar/src/source/kubeconfig";
 import { validateSidecarSettings, type RawSettings } from "../../sidecar/src/settings";
 import { query, type DnsAnswer } from "../helpers/dns";
 import { startDnsmasq, type RunningDnsmasq } from "../helpers/dnsmasq";
@@ -77,12 +77,12 @@ export class SidecarRig {
     return this.sidecarRun;
   }
 
-  /** A kubeconfig holding a fresh token of the chart's ServiceAccount (TokenRequest). */
-  async serviceAccountKubeConfig(): Promise<KubeConfig> {
+  /** A kubeconfig file holding a fresh token of the chart's ServiceAccount (TokenRequest), loaded as the sidecar loads --kubeconfig. */
+  async serviceAccountTarget(): Promise<KubeTarget> {
     const token = await this.cluster.serviceAccountToken(DEFAULT_NAMESPACE, "cdns");
-    const kc = new KubeConfig();
-    kc.loadFromString(tokenKubeconfigYaml(this.cluster.server, this.cluster.caPem, token, DEFAULT_NAMESPACE));
-    return kc;
+    const file = join(this.dns.dir, "sidecar.kubeconfig");
+    writeFileSync(file, tokenKubeconfigYaml(this.cluster.server, this.cluster.caPem, token, DEFAULT_NAMESPACE), { mode: 0o600 });
+    return kubeconfigTarget(file);
   }
 
   async startSidecar(extra: RawSettings = {}): Promise<RunningSidecar> {
@@ -90,7 +90,7 @@ export class SidecarRig {
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     mkdirSync(this.dns.hostsDir, { recursive: true });
     // Port 0: a free port picked at listen time (the flag itself insists on a real port).
-    this.sidecarRun = await startWithKubeConfig({ ...result.settings, httpPort: 0 }, await this.serviceAccountKubeConfig(), this.logger, "127.0.0.1");
+    this.sidecarRun = await startWithTarget({ ...result.settings, httpPort: 0 }, await this.serviceAccountTarget(), this.logger, "127.0.0.1");
     return this.sidecarRun;
   }
 

@@ -7,7 +7,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeTarget } from "../../sidecar/src/source/kubeconfig";
 import { Controller } from "../../sidecar/src/controller";
 import { createMemoryLogger } from "../../sidecar/src/log";
 import { createKubeWatches } from "../../sidecar/src/source/informers";
@@ -29,13 +29,7 @@ describe("reflectors against a fake API server", () => {
   it("lists, follows watch events, restarts after a 500 and relists after a 410", async () => {
     const api = new FakeApiServer();
     const port = await api.listen();
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: "fake", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: "u" }],
-      contexts: [{ name: "c", cluster: "fake", user: "u" }],
-      currentContext: "c",
-    });
+    const target: KubeTarget = { server: `http://127.0.0.1:${port}`, tls: { rejectUnauthorized: false }, authorization: () => undefined };
     const put = (o: Obj) => api.ingresses.set(`${String((o.metadata as Obj).namespace)}/${String((o.metadata as Obj).name)}`, o);
     put(ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
     api.nodes.set("w1", node("w1", "10.0.0.1"));
@@ -47,7 +41,7 @@ describe("reflectors against a fake API server", () => {
       { zones: ["apps.example.com"], namespaces: [], maxTargets: 64, fallbackSelector: (() => { const r = parseLabelSelector("x=y"); return r.ok ? r.requirements : []; })() },
       () => ctl?.schedule(),
     );
-    const watches = createKubeWatches(kubeTransport(kc), store, { enableServices: false, enableHttpRoutes: false });
+    const watches = createKubeWatches(kubeTransport(target), store, { enableServices: false, enableHttpRoutes: false });
     assert.deepEqual(watches.map((w) => w.name), ["Ingress", "Node"]);
     ctl = new Controller(
       { zones: ["apps.example.com"], allDroppedRule: "keep-last", maxTargets: 64, debounceMs: 10, maxDelayMs: 50,

@@ -1,8 +1,7 @@
 /**
- * Defensive readers for Kubernetes objects. Informer objects arrive either as
- * client-node model instances (initial list) or as raw JSON (watch events),
- * and a buggy controller can write anything into status: so the source reads
- * everything as `unknown` and never throws.
+ * Defensive readers for Kubernetes objects. Objects arrive as parsed JSON from
+ * lists and watch events, and a buggy controller can write anything into
+ * status: so the source reads everything as `unknown` and never throws.
  */
 export type Obj = Readonly<Record<string, unknown>>;
 

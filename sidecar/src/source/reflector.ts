@@ -1,7 +1,7 @@
 /**
- * List+watch of one resource, written for the failure modes of a real API server (client-node's
- * informer lists without `limit`, keeps whole objects, sets no watch timeout, and a watch whose
- * API server vanished behind a service IP stays silent for ~12 minutes):
+ * List+watch of one resource, written for the failure modes of a real API server (the
+ * client-node informer it replaces listed without `limit`, kept whole objects, set no watch
+ * timeout, and a watch whose API server vanished behind a service IP stayed silent ~12 minutes):
  *
  * - lists in pages (`limit`, `continue`); an expired continue token starts the list again;
  * - every object is trimmed (trim.ts) before it reaches the store;

@@ -1,7 +1,7 @@
 /**
- * GET requests to the API server with the kubeconfig's credentials (client-node's KubeConfig
- * applies TLS, bearer tokens, re-reads a projected ServiceAccount token file every minute),
- * with the two timeouts a list+watch needs and node's default agent lacks:
+ * GET requests to the API server with the credentials of a KubeTarget (kubeconfig.ts: TLS, a
+ * bearer token re-read from its file every minute, or a client certificate), over one
+ * keep-alive agent, with the two timeouts a list+watch needs and node's defaults lack:
  * - `headersTimeoutMs`: a frozen or half-open API server accepts the TCP connection (the
  *   kernel does that) and never answers; without a bound the request waits forever;
  * - the caller bounds the body itself (a watch is long on purpose).
@@ -9,7 +9,7 @@
 import type { IncomingMessage } from "node:http";
 import * as https from "node:https";
 import * as http from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeTarget } from "./kubeconfig";
 
 export interface GetOptions {
   readonly headersTimeoutMs: number;
@@ -63,26 +63,26 @@ export async function apiErrorOf(res: IncomingMessage, what: string): Promise<Ap
   return new ApiError(res.statusCode ?? 0, `${what}: HTTP ${res.statusCode}${message === "" ? "" : `: ${message}`}`, reason);
 }
 
-export function kubeTransport(kc: KubeConfig): KubeTransport {
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new Error("kubeconfig has no current cluster");
-  const base = new URL(cluster.server);
+export function kubeTransport(target: KubeTarget): KubeTransport {
+  const base = new URL(target.server);
   const secure = base.protocol === "https:";
   const prefix = base.pathname.replace(/\/$/, "");
+  const agent = secure ? new https.Agent({ keepAlive: true, ...target.tls }) : new http.Agent({ keepAlive: true });
   return {
-    async get(path, { headersTimeoutMs, signal }) {
+    get(path, { headersTimeoutMs, signal }) {
+      const auth = target.authorization();
       const opts: https.RequestOptions = {
         protocol: base.protocol,
-        hostname: base.hostname,
+        hostname: base.hostname.replace(/^\[(.*)\]$/, "$1"),
         port: base.port === "" ? (secure ? 443 : 80) : Number(base.port),
         path: `${prefix}${path}`,
         method: "GET",
-        headers: { Accept: "application/json" },
+        agent,
+        signal,
+        headers: { Accept: "application/json", ...(auth === undefined ? {} : { Authorization: auth }) },
       };
-      // Sets ca/cert/key, the Authorization header and a TLS agent.
-      await kc.applyToHTTPSOptions(opts);
       return new Promise<IncomingMessage>((resolve, reject) => {
-        const req = (secure ? https : http).request({ ...opts, signal }, (res) => {
+        const req = (secure ? https : http).request(opts, (res) => {
           clearTimeout(timer);
           resolve(res);
         });
