@@ -28,6 +28,7 @@ import {
 import { healthName } from "../dns/names";
 import type { IngressControllerSpec } from "../k8s/ingressControllers";
 import { renderDnsmasqConf } from "../render/dnsmasqConf";
+import { DEFAULT_RESPONDER_PORT, RESPONDER_HOST } from "../dns/responder";
 
 /** Our own PriorityClass: `system-cluster-critical` is only admitted in kube-system on many clusters. */
 export const DEFAULT_PRIORITY_CLASS_NAME = "cdns-critical";
@@ -84,10 +85,15 @@ export const DEFAULT_DNSMASQ_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "32Mi" },
   limits: { cpu: "1", memory: "128Mi" },
 };
-/** The sidecar holds informer caches of Ingresses and Nodes. */
+/**
+ * The sidecar keeps trimmed copies of the Ingresses and Nodes. Measured with the bundle and the
+ * image's node flags against a real API server: 54 MiB with no Ingress, peak 96 MiB at 10,000
+ * realistic Ingresses (test/rig/scale.test.ts checks the peak stays under the limit). The limit
+ * leaves room for about twice that many; raise it (CdnsChartProps.sidecarResources) beyond.
+ */
 export const DEFAULT_SIDECAR_RESOURCES: ContainerResources = {
-  requests: { cpu: "50m", memory: "64Mi" },
-  limits: { cpu: "500m", memory: "256Mi" },
+  requests: { cpu: "50m", memory: "96Mi" },
+  limits: { cpu: "500m", memory: "192Mi" },
 };
 /** Size cap of the hosts-dir emptyDir: 40 names × 74 IPs is a few hundred KiB. */
 export const DEFAULT_HOSTS_DIR_SIZE_LIMIT = "16Mi";
@@ -158,6 +164,13 @@ export interface CdnsChartProps {
   readonly hostsFile?: string;
   /** Sidecar HTTP port (/healthz, /readyz, /metrics). @default DEFAULT_SIDECAR_HTTP_PORT */
   readonly sidecarHttpPort?: number;
+  /**
+   * Port of the sidecar's DNS responder on the pod's loopback, where dnsmasq forwards the zones'
+   * names it does not hold (wildcard hosts, negative answers). Forwarding mode only: in
+   * authoritative mode dnsmasq answers the zones itself and wildcard hosts are not served.
+   * @default DEFAULT_RESPONDER_PORT
+   */
+  readonly responderPort?: number;
   /** PriorityClass created and used by the pods. @default DEFAULT_PRIORITY_CLASS_NAME */
   readonly priorityClassName?: string;
   /** @default DEFAULT_DNSMASQ_RESOURCES */
@@ -194,9 +207,13 @@ function resolve(props: CdnsChartProps): Resolved {
   const sidecarHttpPort = props.sidecarHttpPort ?? DEFAULT_SIDECAR_HTTP_PORT;
   const sources = { services: props.sources?.services ?? false, gatewayHttpRoutes: props.sources?.gatewayHttpRoutes ?? false };
   const namespaces = props.namespaces ?? [];
+  const ttlSeconds = props.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  // Authoritative mode: dnsmasq answers its auth-zones itself, so no responder (and no wildcards).
+  const responderPort = props.authoritative === undefined ? props.responderPort ?? DEFAULT_RESPONDER_PORT : undefined;
   const dnsmasqConf = renderDnsmasqConf({
     zones: props.zones,
-    ttlSeconds: props.ttlSeconds ?? DEFAULT_TTL_SECONDS,
+    ttlSeconds,
+    ...(responderPort === undefined ? {} : { responderPort }),
     hostsDir,
     port: DEFAULT_DNS_PORT,
     apexAddresses: props.apexAddresses ?? [],
@@ -217,6 +234,8 @@ function resolve(props: CdnsChartProps): Resolved {
     ...(sources.gatewayHttpRoutes ? ["--enable-httproutes"] : []),
     ...ingressControllerArgs(props.ingressController),
     ...nodeCheckArgs(props.nodeCheck),
+    `--responder-address=${responderPort === undefined ? "none" : `${RESPONDER_HOST}:${responderPort}`}`,
+    `--ttl-seconds=${ttlSeconds}`,
   ];
   return {
     zones: props.zones,

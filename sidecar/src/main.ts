@@ -40,7 +40,7 @@ export function startWithTarget(settings: SidecarSettings, target: KubeTarget, l
         ...(settings.ingressController === undefined
           ? {}
           : { controllerPods: { namespace: settings.ingressController.namespace, labelSelector: settings.ingressController.podSelector } }),
-        reflector: { watchTimeoutSeconds: settings.watchTimeoutS },
+        reflector: { watchTimeoutSeconds: settings.watchTimeoutS, pageSize: settings.listPageSize },
       }, {
         listPage: (kind) => metrics.listPages.inc({ kind }),
         relistAfterGone: (kind) => metrics.relists.inc({ kind }),

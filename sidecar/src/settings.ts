@@ -25,7 +25,9 @@ import {
   type NodeCheckOptions,
 } from "./source/nodeCheck";
 import { isValidDnsName, normalizeHostname } from "./source/hostnames";
-import { DEFAULT_WATCH_TIMEOUT_SECONDS } from "./source/reflector";
+import { DEFAULT_PAGE_SIZE, DEFAULT_WATCH_TIMEOUT_SECONDS } from "./source/reflector";
+import { DEFAULT_TTL_SECONDS } from "../../lib/config/defaults";
+import { DEFAULT_RESPONDER_PORT, RESPONDER_HOST } from "../../lib/dns/responder";
 import type { LogLevel } from "./log";
 
 /** dnsmasq in the same pod: the pod's network namespace shares loopback. */
@@ -56,6 +58,8 @@ export interface SidecarSettings {
   readonly maxDelayMs: number;
   /** Server-side watch timeout; a dead API server is noticed within it plus 10 s. */
   readonly watchTimeoutS: number;
+  /** Objects per list page. */
+  readonly listPageSize: number;
   readonly allDroppedRule: AllDroppedRule;
   readonly maxTargets: number;
   readonly enableServices: boolean;
@@ -68,6 +72,13 @@ export interface SidecarSettings {
   readonly pidFile?: string;
   /** Where dnsmasq answers, for pacing writes to its re-reads (sink/dnsBarrier.ts); undefined: unpaced. */
   readonly dnsmasqAddress?: { readonly host: string; readonly port: number };
+  /**
+   * Where the DNS responder listens (UDP and TCP): dnsmasq forwards the zones' names it does not
+   * hold there (wildcards, negative answers). undefined: off, wildcard hosts are not served.
+   */
+  readonly responder?: { readonly host: string; readonly port: number };
+  /** TTL of the responder's answers and of its SOA (dnsmasq.conf's local-ttl is the same value). */
+  readonly ttlSeconds: number;
   /** Kubeconfig path; unset = in-cluster service account. */
   readonly kubeconfig?: string;
   readonly logLevel: LogLevel;
@@ -91,6 +102,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "opt-out-label", env: "CDNS_OPT_OUT_LABEL", help: `Label selector: objects it matches are not served. Default ${DEFAULT_OPT_OUT_LABEL}` },
   { flag: "debounce-ms", env: "CDNS_DEBOUNCE_MS", help: `Quiet time before a reconcile. Default ${DEFAULT_DEBOUNCE_MS}` },
   { flag: "max-delay-ms", env: "CDNS_MAX_DELAY_MS", help: `Longest delay of a reconcile under a constant event stream. Default ${DEFAULT_MAX_DELAY_MS}` },
+  { flag: "list-page-size", env: "CDNS_LIST_PAGE_SIZE", help: `Objects per list page (smaller pages: less memory while listing, more requests). Default ${DEFAULT_PAGE_SIZE}` },
   { flag: "watch-timeout-s", env: "CDNS_WATCH_TIMEOUT_S", help: `Each watch is renewed this often; an unresponsive API server is noticed within it plus 10 s. Default ${DEFAULT_WATCH_TIMEOUT_SECONDS}` },
   { flag: "all-dropped-rule", env: "CDNS_ALL_DROPPED_RULE", help: `When every target of a name is unhealthy: ${ALL_DROPPED_RULES.join(" | ")}. Default ${DEFAULT_ALL_DROPPED_RULE}` },
   { flag: "max-targets", env: "CDNS_MAX_TARGETS", help: `Most IPs served per name, a per-name subset when there are more (1-${MAX_MAX_TARGETS}). Default ${DEFAULT_MAX_TARGETS}` },
@@ -108,6 +120,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "node-check-fall", env: "CDNS_NODE_CHECK_FALL", help: `Failures in a row that take a node out. Default ${DEFAULT_NODE_CHECK_FALL}` },
   { flag: "node-check-concurrency", env: "CDNS_NODE_CHECK_CONCURRENCY", help: `Node IPs checked at once. Default ${DEFAULT_NODE_CHECK_CONCURRENCY}` },
   { flag: "pid-file", env: "CDNS_PID_FILE", help: "dnsmasq pid file; SIGHUP after each write. Default: none" },
+  { flag: "responder-address", env: "CDNS_RESPONDER_ADDRESS", help: `Where the DNS responder listens (ADDRESS:PORT, UDP and TCP) for what dnsmasq forwards (server=/zone/ADDRESS#PORT): wildcard hosts and the zones' negative answers; "none" turns it off and wildcard hosts are not served. Default ${RESPONDER_HOST}:${DEFAULT_RESPONDER_PORT}` },
+  { flag: "ttl-seconds", env: "CDNS_TTL_SECONDS", help: `TTL of the responder's answers; the same as dnsmasq's local-ttl. Default ${DEFAULT_TTL_SECONDS}` },
   { flag: "dnsmasq-address", env: "CDNS_DNSMASQ_ADDRESS", help: `Where dnsmasq answers (ADDRESS:PORT), to pace hosts-file writes to its re-reads; "none" writes unpaced. Default ${DEFAULT_DNSMASQ_ADDRESS}` },
   { flag: "kubeconfig", env: "KUBECONFIG", help: "Kubeconfig file. Default: in-cluster service account" },
   { flag: "log-level", env: "CDNS_LOG_LEVEL", help: "debug | info | warn | error. Default info" },
@@ -207,6 +221,7 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
   const maxDelayMs = int("max-delay-ms", DEFAULT_MAX_DELAY_MS, 1, 60_000);
   if (maxDelayMs < debounceMs) bad("max-delay-ms", `must be at least --debounce-ms (${debounceMs}), got ${maxDelayMs}`);
   const watchTimeoutS = int("watch-timeout-s", DEFAULT_WATCH_TIMEOUT_SECONDS, 5, 600);
+  const listPageSize = int("list-page-size", DEFAULT_PAGE_SIZE, 10, 5000);
   const rule = (raw["all-dropped-rule"] ?? DEFAULT_ALL_DROPPED_RULE) as AllDroppedRule;
   if (!ALL_DROPPED_RULES.includes(rule)) bad("all-dropped-rule", `must be one of ${ALL_DROPPED_RULES.join(", ")}, got "${rule}"`);
   const maxTargets = int("max-targets", DEFAULT_MAX_TARGETS, 1, MAX_MAX_TARGETS);
@@ -231,6 +246,15 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
     if (m === null || !isIpv4(m[1] as string) || port < 1 || port > 65535) bad("dnsmasq-address", `must be IPV4:PORT or "none", got "${dnsmasqRaw}"`);
     else dnsmasqAddress = { host: m[1] as string, port };
   }
+  const responderRaw = (raw["responder-address"] ?? `${RESPONDER_HOST}:${DEFAULT_RESPONDER_PORT}`).trim();
+  let responder: { host: string; port: number } | undefined;
+  if (responderRaw !== "none") {
+    const m = /^([^:]+):(\d{1,5})$/.exec(responderRaw);
+    const port = m === null ? NaN : Number(m[2]);
+    if (m === null || !isIpv4(m[1] as string) || port < 1 || port > 65535) bad("responder-address", `must be IPV4:PORT or "none", got "${responderRaw}"`);
+    else responder = { host: m[1] as string, port };
+  }
+  const ttlSeconds = int("ttl-seconds", DEFAULT_TTL_SECONDS, 0, 3600);
   const pidFile = raw["pid-file"]?.trim() || undefined;
   if (pidFile !== undefined && !pidFile.startsWith("/")) bad("pid-file", `must be an absolute path, got "${pidFile}"`);
   const kubeconfig = raw["kubeconfig"]?.trim() || undefined;
@@ -242,8 +266,9 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
     ok: true,
     settings: {
       zones, hostsDir, hostsFile, httpPort, ingressClass, namespaces, fallbackNodeSelector, optOutLabel,
-      debounceMs, maxDelayMs, watchTimeoutS, allDroppedRule: rule, maxTargets, enableServices,
-      enableHttpRoutes, pidFile, dnsmasqAddress, kubeconfig, logLevel,
+      debounceMs, maxDelayMs, watchTimeoutS, listPageSize, allDroppedRule: rule, maxTargets, enableServices,
+      enableHttpRoutes, pidFile, dnsmasqAddress, ttlSeconds, kubeconfig, logLevel,
+      ...(responder === undefined ? {} : { responder }),
       ...(controllerResult.ok && controllerResult.controller !== undefined ? { ingressController: controllerResult.controller } : {}),
       ...(nodeCheck === undefined ? {} : { nodeCheck }),
     },

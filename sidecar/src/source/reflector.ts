@@ -24,7 +24,13 @@ import type { WatchedKind } from "./store";
 import { ApiError, apiErrorOf, type KubeTransport } from "./transport";
 import { trimObject } from "./trim";
 
-export const DEFAULT_PAGE_SIZE = 500;
+/**
+ * Objects per list page. Each page is one JSON string and its parsed objects, garbage once the
+ * trimmed copies are stored, and the sidecar's peak memory follows the page size (measured with
+ * the bundle and the image's node flags at 10,000 realistic Ingresses, 5.5 KiB each: peak RSS
+ * 152 MiB with pages of 500, 121 with 100, 96 with 50; time to ready 1.5-1.8 s in each case).
+ */
+export const DEFAULT_PAGE_SIZE = 50;
 export const DEFAULT_WATCH_TIMEOUT_SECONDS = 30;
 export const DEFAULT_WATCH_GRACE_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
