@@ -8,7 +8,7 @@
  *   IP  hostname
  *       one line per record, hostnames sorted, each name's addresses sorted.
  *
- * Why this shape (measured in ../shared/reference/FACTS.md, by
+ * Why this shape (measured against dnsmasq 2.90, by
  * test/dnsmasq/rotation.test.ts against the real dnsmasq 2.90 and by
  * `npm run bench`):
  *
