@@ -41,6 +41,7 @@
  */
 import { controlPlaneName, isReservedName, nodeCanonicalName, nodesName } from "../../../lib/dns/names";
 import type { HostsData } from "../model";
+import { isIpv4 } from "../../../lib/net/ipv4";
 import { compareIPv4, sortedUniqueIPv4 } from "../source/hostnames";
 
 /** Split lines longer than this (characters, without the newline). */
@@ -56,9 +57,6 @@ export class HostsDataError extends Error {
   }
 }
 
-const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-// inet_pton (what dnsmasq uses) rejects leading zeros, so this does too.
-const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
 // Whitespace or `#` in a name would split or comment out the rest of a line.
 const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
@@ -77,10 +75,10 @@ function validate(data: HostsData): string[] {
     if (!isValidHostname(zone)) problems.push(`zone ${JSON.stringify(zone)} is not a valid lowercase DNS name`);
   }
   for (const ip of data.nodeIps) {
-    if (!IPV4.test(ip)) problems.push(`node IP ${JSON.stringify(ip)} is not an IPv4 address`);
+    if (!isIpv4(ip)) problems.push(`node IP ${JSON.stringify(ip)} is not an IPv4 address`);
   }
   for (const ip of data.controlPlaneIps ?? []) {
-    if (!IPV4.test(ip)) problems.push(`control-plane IP ${JSON.stringify(ip)} is not an IPv4 address`);
+    if (!isIpv4(ip)) problems.push(`control-plane IP ${JSON.stringify(ip)} is not an IPv4 address`);
   }
   for (const [name, targets] of data.records) {
     const label = JSON.stringify(name);
@@ -89,7 +87,7 @@ function validate(data: HostsData): string[] {
     else if (data.zones.some((z) => isReservedName(name, z))) problems.push(`hostname ${label} is reserved by the cDNS`);
     if (targets.length === 0) problems.push(`hostname ${label} has no targets`);
     for (const ip of targets) {
-      if (!IPV4.test(ip)) problems.push(`target ${JSON.stringify(ip)} of ${label} is not an IPv4 address`);
+      if (!isIpv4(ip)) problems.push(`target ${JSON.stringify(ip)} of ${label} is not an IPv4 address`);
     }
   }
   return problems;
