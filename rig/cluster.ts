@@ -21,6 +21,7 @@ import * as https from "node:https";
 import * as http from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { stringify } from "yaml";
 import { ensureBinaries, type BinaryPaths, type Log } from "./binaries";
 import { makePki, type Pki } from "./pki";
 import { freePort } from "./ports";
@@ -90,54 +91,26 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`rig: timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? "" : ` (last error: ${String(last)})`}\n${onTimeout()}`);
 }
 
-function kubeconfigYaml(server: string, pki: Pki, user: string): string {
+/** A one-context kubeconfig (rendered with the yaml package) for `server` and a user's credentials. */
+function kubeconfig(server: string, caPem: string, user: Record<string, string>, namespace?: string): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "rig", cluster: { server, "certificate-authority-data": Buffer.from(caPem).toString("base64") } }],
+    users: [{ name: "user", user }],
+    contexts: [{ name: "rig", context: { cluster: "rig", user: "user", ...(namespace === undefined ? {} : { namespace }) } }],
+    "current-context": "rig",
+  });
+}
+
+function adminKubeconfigYaml(server: string, pki: Pki): string {
   const b64 = (f: string) => readFileSync(f).toString("base64");
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters:",
-    "- name: rig",
-    "  cluster:",
-    `    server: ${server}`,
-    `    certificate-authority-data: ${b64(pki.caCert)}`,
-    "users:",
-    `- name: ${user}`,
-    "  user:",
-    `    client-certificate-data: ${b64(pki.adminCert)}`,
-    `    client-key-data: ${b64(pki.adminKey)}`,
-    "contexts:",
-    "- name: rig",
-    "  context:",
-    "    cluster: rig",
-    `    user: ${user}`,
-    "current-context: rig",
-    "",
-  ].join("\n");
+  return kubeconfig(server, readFileSync(pki.caCert, "utf8"), { "client-certificate-data": b64(pki.adminCert), "client-key-data": b64(pki.adminKey) });
 }
 
 /** A kubeconfig for a bearer token (a ServiceAccount's), against the same cluster. */
 export function tokenKubeconfigYaml(server: string, caPem: string, token: string, namespace = "default"): string {
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters:",
-    "- name: rig",
-    "  cluster:",
-    `    server: ${server}`,
-    `    certificate-authority-data: ${Buffer.from(caPem).toString("base64")}`,
-    "users:",
-    "- name: token",
-    "  user:",
-    `    token: ${token}`,
-    "contexts:",
-    "- name: rig",
-    "  context:",
-    "    cluster: rig",
-    "    user: token",
-    `    namespace: ${namespace}`,
-    "current-context: rig",
-    "",
-  ].join("\n");
+  return kubeconfig(server, caPem, { token }, namespace);
 }
 
 export class RigCluster {
@@ -168,7 +141,7 @@ export class RigCluster {
     this.cert = readFileSync(pki.adminCert);
     this.key = readFileSync(pki.adminKey);
     this.kubeconfigPath = join(dir, "admin.kubeconfig");
-    writeFileSync(this.kubeconfigPath, kubeconfigYaml(this.server, pki, "rig-admin"), { mode: 0o600 });
+    writeFileSync(this.kubeconfigPath, adminKubeconfigYaml(this.server, pki), { mode: 0o600 });
   }
 
   /** Builds what is missing, starts every process, and resolves once pods can be created. */

@@ -16,9 +16,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SidecarRig, WORKER, ZONE } from "./harness";
+import { type SidecarRig, ZONE } from "./harness";
 import { gatewayApiCrds, installGatewayApi, uninstallGatewayApi } from "./gatewayApiCrds";
-import { stackSourcesChart, type StackSourcesChart } from "./stackSources";
+import { startWithStackSources, stackSourcesChart, type StackSourcesChart } from "./stackSources";
 
 const GROUP = "gateway.networking.k8s.io";
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
@@ -66,17 +66,7 @@ describe("Gateway API HTTPRoutes with the chart's RBAC and the real CRDs", () =>
   const off = stackSourcesChart(undefined);
 
   before(async () => {
-    rig = await SidecarRig.start({
-      nodes: [
-        { name: "w1", ip: "10.0.0.11", labels: WORKER },
-        { name: "w2", ip: "10.0.0.12", labels: WORKER },
-      ],
-      settings: on.sourceFlags,
-      startSidecar: false,
-    });
-    // Exactly the stack's RBAC (replacing the harness's default objects, same field manager).
-    await rig.cluster.apply(on.rbac);
-    await rig.startSidecar();
+    rig = await startWithStackSources(on);
   });
   after(async () => {
     await rig?.stop();

@@ -11,8 +11,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SERVICE_HOSTNAME_ANNOTATION } from "../../sidecar/src/source/service";
 import { DEFAULT_NAMESPACE } from "../../lib/config/defaults";
-import { SidecarRig, WORKER, ZONE } from "./harness";
-import { stackSourcesChart, type StackSourcesChart } from "./stackSources";
+import { type SidecarRig, ZONE } from "./harness";
+import { startWithStackSources, stackSourcesChart, type StackSourcesChart } from "./stackSources";
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -64,17 +64,7 @@ describe("LoadBalancer Services with the chart's RBAC", () => {
   const off = stackSourcesChart(undefined);
 
   before(async () => {
-    rig = await SidecarRig.start({
-      nodes: [
-        { name: "w1", ip: "10.0.0.11", labels: WORKER },
-        { name: "w2", ip: "10.0.0.12", labels: WORKER },
-      ],
-      settings: on.sourceFlags,
-      startSidecar: false,
-    });
-    // Exactly the stack's RBAC (replacing the harness's default objects, same field manager).
-    await rig.cluster.apply(on.rbac);
-    await rig.startSidecar();
+    rig = await startWithStackSources(on);
     await rig.sidecar.started;
   });
   after(async () => {

@@ -10,7 +10,7 @@ import type { SidecarSourcesConfig } from "../../lib/config/types";
 import { workloadChartProps } from "../../lib/stack/derive";
 import { parseArgs, type RawSettings } from "../../sidecar/src/settings";
 import { at, localWith } from "../config/fixtures";
-import { ZONE } from "./harness";
+import { SidecarRig, WORKER, ZONE } from "./harness";
 
 export interface StackSourcesChart {
   /** Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding, as synthesized. */
@@ -35,4 +35,20 @@ export function stackSourcesChart(sources: Partial<SidecarSourcesConfig> | undef
   const sourceFlags: Record<string, string> = {};
   for (const flag of ["enable-services", "enable-httproutes"]) if (raw[flag] !== undefined) sourceFlags[flag] = raw[flag] as string;
   return { rbac, sourceFlags };
+}
+
+/** A sidecar on the rig (two workers) running with `chart`'s source flags and exactly its RBAC. */
+export async function startWithStackSources(chart: StackSourcesChart): Promise<SidecarRig> {
+  const rig = await SidecarRig.start({
+    nodes: [
+      { name: "w1", ip: "10.0.0.11", labels: WORKER },
+      { name: "w2", ip: "10.0.0.12", labels: WORKER },
+    ],
+    settings: chart.sourceFlags,
+    startSidecar: false,
+  });
+  // Exactly the stack's RBAC (replacing the harness's default objects, same field manager).
+  await rig.cluster.apply(chart.rbac);
+  await rig.startSidecar();
+  return rig;
 }
