@@ -42,3 +42,22 @@ export function isDnsName(name: string, minLabels = 1): boolean {
 export function hasNumericTopLabel(name: string): boolean {
   return /(^|\.)[0-9]+$/.test(name);
 }
+
+/** The label that makes a name a wildcard: `*.sub.zone` (the only form the Ingress API allows). */
+export const WILDCARD_PREFIX = "*.";
+
+/** True when `name` has the wildcard form `*.<rest>` (the rest is not checked here). */
+export function isWildcardName(name: string): boolean {
+  return name.startsWith(WILDCARD_PREFIX);
+}
+
+/** The base of a wildcard name (`*.sub.zone` -> `sub.zone`), or undefined for any other name. */
+export function wildcardBase(name: string): string | undefined {
+  return isWildcardName(name) ? name.slice(WILDCARD_PREFIX.length) : undefined;
+}
+
+/** The name one label up (`a.b.c` -> `b.c`), or undefined for a single label. */
+export function parentName(name: string): string | undefined {
+  const dot = name.indexOf(".");
+  return dot < 0 ? undefined : name.slice(dot + 1);
+}

@@ -7,6 +7,10 @@
  * nodes' IPs that some entry lists as a target (served or not, so a node that
  * left the answers keeps being checked and can come back), and hands its
  * verdicts back to the store, which schedules a reconcile.
+ *
+ * The DNS responder (when settings.responder is set) binds its port before anything else, so
+ * dnsmasq's forwards get a quick SERVFAIL rather than a timeout while the watches sync; each plan
+ * reaches it through the controller (responder/front.ts).
  */
 import type * as http from "node:http";
 import { Controller, type HostsSink } from "./controller";
@@ -21,6 +25,8 @@ import { NodeChecker, type CheckTarget, type Connect } from "./source/nodeCheck"
 import { SourceStore, type SourceSnapshot } from "./source/store";
 import { tcpConnect } from "./source/tcpConnect";
 import type { WatchSource } from "./watch";
+import { ResponderFront } from "./responder/front";
+import { ResponderServer, type CountAnswer } from "./responder/server";
 
 export interface SidecarDeps {
   readonly logger: Logger;
@@ -32,6 +38,8 @@ export interface SidecarDeps {
   readonly httpHost?: string;
   /** The node check's connector. @default tcpConnect */
   readonly connect?: Connect;
+  /** Port of the DNS responder instead of settings.responder's (0: any free one; tests). */
+  readonly responderPort?: number;
 }
 
 export interface RunningSidecar {
@@ -39,6 +47,8 @@ export interface RunningSidecar {
   readonly controller: Controller;
   /** The data-path check, when settings.nodeCheck is set. */
   readonly nodeChecker?: NodeChecker;
+  /** The DNS responder, when settings.responder is set (its `port` is the bound one). */
+  readonly responder?: ResponderServer;
   readonly server: http.Server;
   /** Bound HTTP port (settings.httpPort, or the one picked for port 0). */
   readonly port: number;
@@ -67,6 +77,18 @@ export function storeOptions(settings: SidecarSettings) {
     maxTargets: MAX_OBJECT_TARGETS,
     fallbackSelector: selector(settings.fallbackNodeSelector),
     ...(settings.ingressController === undefined ? {} : { controllerClasses: settings.ingressController.classes }),
+    wildcards: settings.responder !== undefined,
+  };
+}
+
+/** Counts the responder's answers, with one label object per (rcode, source) pair. */
+function responderCounter(metrics: SidecarMetrics): CountAnswer {
+  const labels = new Map<string, Readonly<Record<string, string>>>();
+  return (rcode, source) => {
+    const key = `${rcode}/${source}`;
+    let l = labels.get(key);
+    if (l === undefined) labels.set(key, (l = { rcode, answer: source }));
+    metrics.responderQueries.inc(l);
   };
 }
 
@@ -88,7 +110,17 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
   let controller: Controller | undefined;
   const store = new SourceStore(storeOptions(settings), () => controller?.schedule());
   const metrics = new SidecarMetrics();
-  const watches = await deps.watches(store, metrics);
+  const responder = settings.responder === undefined
+    ? undefined
+    : await ResponderServer.start({ host: settings.responder.host, port: deps.responderPort ?? settings.responder.port }, { logger: deps.logger, count: responderCounter(metrics) });
+  const front = responder === undefined ? undefined : new ResponderFront(settings.ttlSeconds, (data) => responder.publish(data));
+  let watches: readonly WatchSource[];
+  try {
+    watches = await deps.watches(store, metrics);
+  } catch (err) {
+    await responder?.stop();
+    throw err;
+  }
   const nodeChecker = settings.nodeCheck === undefined
     ? undefined
     : new NodeChecker(settings.nodeCheck, { connect: deps.connect ?? tcpConnect, clock: deps.clock ?? systemClock, onDown: (ips) => store.setCheckDown(ips), metrics, logger: deps.logger });
@@ -111,7 +143,7 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
       // Twice the longest a healthy watch can stay silent (its timeout plus the reflector's grace).
       stuckWatchMs: 2 * (settings.watchTimeoutS * 1000 + DEFAULT_WATCH_GRACE_MS),
     },
-    { source, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock, metrics },
+    { source, watches, sink: deps.sink, logger: deps.logger, clock: deps.clock, metrics, ...(front === undefined ? {} : { front }) },
   );
   const ctl = controller;
   const server = createHttpServer({ health: () => ctl.health(), metrics: () => ctl.metrics.render() });
@@ -124,6 +156,7 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
     hostsFile: settings.hostsFile,
     ...(settings.ingressController === undefined ? {} : { ingressController: settings.ingressController }),
     ...(settings.nodeCheck === undefined ? {} : { nodeCheck: settings.nodeCheck }),
+    ...(responder === undefined ? {} : { responder: `${settings.responder?.host}:${responder.port}` }),
   });
   // Watches start in the background: a slow API server must not hold up /healthz.
   const started = ctl.start();
@@ -133,12 +166,14 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
     store,
     controller: ctl,
     ...(nodeChecker === undefined ? {} : { nodeChecker }),
+    ...(responder === undefined ? {} : { responder }),
     server,
     port,
     started,
     async stop() {
       await nodeChecker?.stop();
       await ctl.stop();
+      await responder?.stop();
       await closeServer(server);
     },
   };

@@ -122,6 +122,9 @@ export class SidecarMetrics {
   readonly nodeCheckUp = new Gauge("cdns_sidecar_node_check_up", "Data-path check of a target node IP: 1 up, 0 down (every ingress port must accept a TCP connection; rise/fall counts apply).", true);
   readonly nodeChecks = new Counter("cdns_sidecar_node_checks_total", "Data-path checks of one node IP (all its ports), by result.", true);
   readonly nodeCheckPassIntervals = new Gauge("cdns_sidecar_node_check_pass_intervals", "Check intervals the last pass over every target took (1 when all fit in one interval).");
+  readonly wildcardsServed = new Gauge("cdns_sidecar_wildcards_served", "Wildcard hosts (*.sub.zone) the DNS responder answers.");
+  readonly stagedNames = new Gauge("cdns_sidecar_staged_names", "Exact names under a wildcard held out of the hosts files while dnsmasq may still cache a wildcard answer for them (the responder answers them meanwhile).");
+  readonly responderQueries = new Counter("cdns_sidecar_responder_queries_total", "Queries the DNS responder answered (what dnsmasq forwarded), by rcode and by what answered (exact, wildcard, soa, negative, refused, not_ready, formerr, notimp).", true);
   readonly writeSeconds = new Histogram("cdns_sidecar_write_duration_seconds", "Time to write the hosts data.", [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
   ]);
@@ -131,6 +134,7 @@ export class SidecarMetrics {
       this.namesServed, this.recordsServed, this.nodeIpsServed, this.ignored, this.heldNames, this.lastSync,
       this.watchUp, this.watchRestarts, this.listPages, this.relists, this.reconciles, this.writes, this.writesSkipped, this.writeErrors, this.writeSeconds,
       this.controllerReadyNodes, this.nodeCheckUp, this.nodeChecks, this.nodeCheckPassIntervals,
+      this.wildcardsServed, this.stagedNames, this.responderQueries,
     ];
     return all.flatMap((m) => m.render()).join("\n") + "\n";
   }

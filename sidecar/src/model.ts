@@ -10,7 +10,7 @@
 
 /** What the source extracted from one object (an Ingress, a LoadBalancer Service, an HTTPRoute). */
 export interface SourceEntry {
-  /** Lowercase, no trailing dot, inside one of the configured zones. */
+  /** Lowercase, no trailing dot, inside one of the configured zones; `*.<base>` for a wildcard host. */
   readonly hostname: string;
   /** IPv4 targets from the object's status (or the fallback nodes when the status is empty). */
   readonly targets: readonly string[];
@@ -60,6 +60,12 @@ export interface HostsData {
    * every zone (HAProxy's kube API backend follows it). @default [] (the plan always sets it)
    */
   readonly controlPlaneIps?: readonly string[];
+  /**
+   * Wildcard names (`*.sub.zone`, lowercase, base in a zone) -> IPv4 targets, planned like any
+   * name. Not written to the hosts files (they hold exact names only): the sidecar's DNS
+   * responder answers them (responder/). @default none
+   */
+  readonly wildcards?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Why an object or a hostname was not served; the label of the `ignored` metric. */

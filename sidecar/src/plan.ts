@@ -32,6 +32,9 @@
  *   node without a Ready controller pod is not in it). That is exactly the set
  *   of nodes taking ingress traffic, which is what HAProxy (following
  *   nodes.<zone>) should balance over; with no names the list is empty.
+ * - Wildcards: an entry named `*.sub.zone` is planned by every rule above, like
+ *   any name (its subset is one for the whole wildcard), and counts as served for
+ *   nodeIps; the result lists it in `data.wildcards`, not in `data.records`.
  * - controlPlaneIps: IPs of healthy known nodes labelled control-plane, served
  *   or not (HAProxy's kube API backend follows control-plane.nodes.<zone>;
  *   API traffic does not depend on ingress names, nor on the ingress
@@ -45,6 +48,7 @@
  */
 import { fnv1a32, mix32 } from "./hash";
 import type { HostsData, NodeState, SourceEntry } from "./model";
+import { isWildcardName } from "../../lib/dns/syntax";
 import { compareIPv4, ipv4Key, isSortedUniqueIPv4 } from "./source/hostnames";
 
 export type AllDroppedRule = "keep-last" | "keep-all" | "drop";
@@ -248,7 +252,21 @@ export function planHostsData(input: PlanInput): PlanResult {
   const usable = memo !== undefined && memo.allDroppedRule === input.allDroppedRule && memo.maxTargets === input.maxTargets && sameHealth(memo.health, health);
   const next = usable ? planChanges(input, health, memo) : planAll(input, health);
   memos.set(next.result.lastServed, next);
-  return next.result;
+  return withWildcards(next.result);
+}
+
+/**
+ * Wildcard names (`*.sub.zone`) are planned like any name (health, all-dropped rule, cap, history
+ * all apply); the result carries them in `data.wildcards`, apart from the exact names the hosts
+ * files hold. The memo keeps the unsplit result, so planning stays name by name.
+ */
+function withWildcards(result: PlanResult): PlanResult {
+  let wildcards: Map<string, readonly string[]> | undefined;
+  for (const [name, ips] of result.data.records) if (isWildcardName(name)) (wildcards ??= new Map()).set(name, ips);
+  if (wildcards === undefined) return result;
+  const records = new Map(result.data.records);
+  for (const name of wildcards.keys()) records.delete(name);
+  return { ...result, data: { ...result.data, records, wildcards } };
 }
 
 /** The whole plan from the entries alone. */

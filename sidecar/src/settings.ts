@@ -120,7 +120,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { flag: "node-check-fall", env: "CDNS_NODE_CHECK_FALL", help: `Failures in a row that take a node out. Default ${DEFAULT_NODE_CHECK_FALL}` },
   { flag: "node-check-concurrency", env: "CDNS_NODE_CHECK_CONCURRENCY", help: `Node IPs checked at once. Default ${DEFAULT_NODE_CHECK_CONCURRENCY}` },
   { flag: "pid-file", env: "CDNS_PID_FILE", help: "dnsmasq pid file; SIGHUP after each write. Default: none" },
-  { flag: "responder-address", env: "CDNS_RESPONDER_ADDRESS", help: `Where the DNS responder listens (ADDRESS:PORT, UDP and TCP) for what dnsmasq forwards (server=/zone/ADDRESS#PORT): wildcard hosts and the zones' negative answers; "none" turns it off and wildcard hosts are not served. Default ${RESPONDER_HOST}:${DEFAULT_RESPONDER_PORT}` },
+  { flag: "responder-address", env: "CDNS_RESPONDER_ADDRESS", help: `Where the DNS responder listens (ADDRESS:PORT, UDP and TCP) for what dnsmasq forwards (server=/zone/ADDRESS#PORT): wildcard hosts and the zones' negative answers; "none": off, wildcard hosts are not served. Default none (the chart sets ${RESPONDER_HOST}:${DEFAULT_RESPONDER_PORT} in forwarding mode)` },
   { flag: "ttl-seconds", env: "CDNS_TTL_SECONDS", help: `TTL of the responder's answers; the same as dnsmasq's local-ttl. Default ${DEFAULT_TTL_SECONDS}` },
   { flag: "dnsmasq-address", env: "CDNS_DNSMASQ_ADDRESS", help: `Where dnsmasq answers (ADDRESS:PORT), to pace hosts-file writes to its re-reads; "none" writes unpaced. Default ${DEFAULT_DNSMASQ_ADDRESS}` },
   { flag: "kubeconfig", env: "KUBECONFIG", help: "Kubeconfig file. Default: in-cluster service account" },
@@ -246,7 +246,8 @@ export function validateSidecarSettings(raw: RawSettings): SettingsResult {
     if (m === null || !isIpv4(m[1] as string) || port < 1 || port > 65535) bad("dnsmasq-address", `must be IPV4:PORT or "none", got "${dnsmasqRaw}"`);
     else dnsmasqAddress = { host: m[1] as string, port };
   }
-  const responderRaw = (raw["responder-address"] ?? `${RESPONDER_HOST}:${DEFAULT_RESPONDER_PORT}`).trim();
+  // Off unless asked for: it must match dnsmasq.conf's server= lines, which only the chart renders.
+  const responderRaw = (raw["responder-address"] ?? "none").trim();
   let responder: { host: string; port: number } | undefined;
   if (responderRaw !== "none") {
     const m = /^([^:]+):(\d{1,5})$/.exec(responderRaw);

@@ -26,6 +26,7 @@ import {
   DEFAULT_SIDECAR_HTTP_PORT,
 } from "../../lib/config/defaults";
 import { renderDnsmasqConf } from "../../lib/render/dnsmasqConf";
+import { DEFAULT_RESPONDER_PORT } from "../../lib/dns/responder";
 import { DNSMASQ_BIN } from "../helpers/dnsmasq";
 import { baseProps, byKind, container, DNSMASQ_IMAGE, one, SIDECAR_IMAGE, synth, type Obj } from "./fixtures";
 
@@ -112,6 +113,8 @@ test("sidecar container: digest-pinned image, HTTP probes, non-root, read-only, 
     "--hosts-file=ingress.hosts",
     `--http-port=${DEFAULT_SIDECAR_HTTP_PORT}`,
     "--fallback-node-selector=node-role.kubernetes.io/worker=true",
+    `--responder-address=127.0.0.1:${DEFAULT_RESPONDER_PORT}`,
+    "--ttl-seconds=5",
   ]);
 });
 
@@ -206,7 +209,7 @@ test("RBAC: services and HTTPRoutes/Gateways only when those sources are on", ()
   ]);
 });
 
-test("ConfigMap: dnsmasq.conf from renderDnsmasqConf, local zones, no upstreams, writable pid file", () => {
+test("ConfigMap: dnsmasq.conf from renderDnsmasqConf, zones forwarded to the sidecar's responder, no upstreams, writable pid file", () => {
   const objs = synth();
   const cm = one(objs, "ConfigMap");
   assert.equal(cm.metadata.namespace, DEFAULT_NAMESPACE);
@@ -221,14 +224,31 @@ test("ConfigMap: dnsmasq.conf from renderDnsmasqConf, local zones, no upstreams,
   assert.notEqual(one(synth({ ...baseProps, ttlSeconds: 9 }), "ConfigMap").metadata.name, cm.metadata.name, "another config, another name");
   assert.equal(
     conf,
-    renderDnsmasqConf({ zones: baseProps.zones, ttlSeconds: 5, hostsDir: DEFAULT_HOSTS_DIR, pidFile: `${DNSMASQ_RUN_DIR}/dnsmasq.pid` }),
+    renderDnsmasqConf({ zones: baseProps.zones, ttlSeconds: 5, hostsDir: DEFAULT_HOSTS_DIR, pidFile: `${DNSMASQ_RUN_DIR}/dnsmasq.pid`, responderPort: DEFAULT_RESPONDER_PORT }),
   );
   const lines = conf.split("\n");
-  for (const want of ["no-resolv", "local=/apps.example.com/", "local=/svc.example.org/", `hostsdir=${DEFAULT_HOSTS_DIR}`,
+  for (const want of ["no-resolv", `server=/apps.example.com/127.0.0.1#${DEFAULT_RESPONDER_PORT}`, `server=/svc.example.org/127.0.0.1#${DEFAULT_RESPONDER_PORT}`, `hostsdir=${DEFAULT_HOSTS_DIR}`,
     "local-ttl=5", "port=53", "user=root", "group=", "host-record=cdns-health.apps.example.com,127.0.0.1"]) {
     assert.ok(lines.includes(want), `missing ${want}`);
   }
-  assert.ok(!lines.some((l) => l.startsWith("server=") || l.startsWith("auth-")));
+  // The only servers are the responder's, on the pod's loopback: nothing is forwarded out of the pod.
+  assert.deepEqual(lines.filter((l) => l.startsWith("server=")).map((l) => l.replace(/^server=\/[^/]+\//, "")), [`127.0.0.1#${DEFAULT_RESPONDER_PORT}`, `127.0.0.1#${DEFAULT_RESPONDER_PORT}`]);
+  assert.ok(!lines.some((l) => l.startsWith("local=") || l.startsWith("auth-")));
+});
+
+test("responder: its port is a prop, the sidecar's flag matches dnsmasq.conf; authoritative mode has none (dnsmasq answers its auth-zones itself)", () => {
+  const custom = synth({ ...baseProps, responderPort: 10999, ttlSeconds: 9 });
+  const conf: string[] = one(custom, "ConfigMap").data["dnsmasq.conf"].split("\n");
+  assert.ok(conf.includes("server=/apps.example.com/127.0.0.1#10999"));
+  assert.ok(!conf.includes("no-negcache"), "the responder's NODATA may be cached (it decides which negatives carry an SOA)");
+  const args: string[] = container(one(custom, "Deployment", "cdns-1"), "sidecar").args;
+  assert.ok(args.includes("--responder-address=127.0.0.1:10999"));
+  assert.ok(args.includes("--ttl-seconds=9"));
+  const auth = synth({ ...baseProps, responderPort: 10999, authoritative: { hostmaster: "hostmaster.apps.example.com" } });
+  const authConf: string[] = one(auth, "ConfigMap").data["dnsmasq.conf"].split("\n");
+  assert.ok(authConf.includes("local=/apps.example.com/") && authConf.includes("no-negcache"));
+  assert.ok(!authConf.some((l) => l.startsWith("server=")));
+  assert.ok(container(one(auth, "Deployment", "cdns-1"), "sidecar").args.includes("--responder-address=none"));
 });
 
 test("ConfigMap: authoritative mode names every cDNS node; apex records; TTL", () => {

@@ -26,6 +26,8 @@ export interface QueryOptions {
   readonly timeoutMs?: number;
   /** Advertise this EDNS UDP size; none means a plain 512-byte client. */
   readonly ednsUdpSize?: number;
+  /** Set RD, as a forwarding resolver does (dnsmasq uses its cache of forwarded answers only for those). @default false */
+  readonly rd?: boolean;
 }
 
 let nextId = 1;
@@ -35,7 +37,7 @@ function buildQuery(name: string, opts: QueryOptions): dnsPacket.Packet {
   const packet: dnsPacket.Packet = {
     type: "query",
     id: nextId,
-    flags: 0,
+    flags: opts.rd === true ? dnsPacket.RECURSION_DESIRED : 0,
     questions: [{ type: opts.type ?? "A", name }],
   };
   if (opts.ednsUdpSize !== undefined) {

@@ -83,7 +83,7 @@ export class ProberCore {
   private names: readonly string[] = [];
   private expectation: { id: number; want: Expectation; since: number; firstNew: Map<string, number> } | undefined;
 
-  constructor(server: string, port: number, perTick: number, private readonly reply: (r: Reply) => void) {
+  constructor(server: string, port: number, perTick: number, private readonly reply: (r: Reply) => void, private readonly rd = false) {
     this.sock.on("message", (msg) => {
       const at = clock();
       let res: dnsPacket.Packet;
@@ -110,7 +110,7 @@ export class ProberCore {
         // A query unanswered for a whole id cycle is lost: its slot is reused.
         this.pending.set(this.id, { name, at });
         this.sentAt.push(at);
-        this.sock.send(dnsPacket.encode({ type: "query", id: this.id, flags: 0, questions: [{ type: "A", name }], additionals }), port, server);
+        this.sock.send(dnsPacket.encode({ type: "query", id: this.id, flags: this.rd ? dnsPacket.RECURSION_DESIRED : 0, questions: [{ type: "A", name }], additionals }), port, server);
       }
     }, 1);
   }
@@ -157,10 +157,15 @@ export class ContinuousProber {
   private seq = 0;
   private readonly waiting = new Map<number, (r: Reply) => void>();
 
-  constructor(server: string, port: number, perTick = 2) {
+  /**
+   * `recursionDesired`: set RD, as a resolver forwarding to the cDNS does. dnsmasq answers a query
+   * without RD for a forwarded name by forwarding it every time (measured on 2.90: no cache), so
+   * only RD queries see its cache of the responder's answers.
+   */
+  constructor(server: string, port: number, perTick = 2, recursionDesired = false) {
     // tsx's CommonJS hook, so the worker can load the TypeScript entry.
     const entry = join(__dirname, "proberWorker.ts");
-    this.worker = new Worker(`require("tsx/cjs"); require(${JSON.stringify(entry)});`, { eval: true, workerData: { server, port, perTick } });
+    this.worker = new Worker(`require("tsx/cjs"); require(${JSON.stringify(entry)});`, { eval: true, workerData: { server, port, perTick, rd: recursionDesired } });
     this.worker.on("message", (r: Reply) => {
       const done = this.waiting.get(r.id);
       this.waiting.delete(r.id);

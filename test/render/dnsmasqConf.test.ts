@@ -21,6 +21,19 @@ test("forwarding mode: local zones, no upstreams, hosts dir, TTL, health record"
   assert.ok(!lines.some((l) => l.startsWith("auth-")), "no auth lines in forwarding mode");
 });
 
+test("with the sidecar's responder: each zone forwarded to 127.0.0.1#PORT instead of local=, negative caching on; never with authoritative mode", () => {
+  const lines = renderDnsmasqConf({ zones, ttlSeconds: 7, responderPort: 10053 }).split("\n");
+  assert.deepEqual(lines.filter((l) => l.startsWith("server=")), ["server=/apps.example.com/127.0.0.1#10053", "server=/svc.example.org/127.0.0.1#10053"]);
+  assert.ok(!lines.some((l) => l.startsWith("local=")));
+  assert.ok(!lines.includes("no-negcache"));
+  assert.ok(lines.includes("no-resolv"), "everything outside the zones stays REFUSED");
+  assert.ok(renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n").includes("no-negcache"), "without the responder as before");
+  assert.throws(
+    () => renderDnsmasqConf({ zones, ttlSeconds: 7, responderPort: 10053, authoritative: { hostmaster: "h.apps.example.com", nameServerAddresses: ["192.0.2.10"] } }),
+    /forwarding mode only/,
+  );
+});
+
 test("root without setuid or setgid: user=root and an empty group= (the pod grants NET_BIND_SERVICE only)", () => {
   const lines = renderDnsmasqConf({ zones, ttlSeconds: 7 }).split("\n");
   // Without `group=` dnsmasq switches to group "dip" and, lacking CAP_SETGID, exits 5
@@ -43,6 +56,7 @@ test("dnsmasq --test accepts every variant", () => {
   const variants = [
     renderDnsmasqConf({ zones, ttlSeconds: 5, hostsDir: join(dir, "h") }),
     renderDnsmasqConf({ zones, ttlSeconds: 0, hostsDir: join(dir, "h"), apexAddresses: ["192.0.2.80"], pidFile: join(dir, "pid"), logQueries: true }),
+    renderDnsmasqConf({ zones, ttlSeconds: 5, hostsDir: join(dir, "h"), responderPort: 10053 }),
     renderDnsmasqConf({ zones, ttlSeconds: 5, hostsDir: join(dir, "h"), authoritative: { hostmaster: "hostmaster.apps.example.com", nameServerAddresses: ["192.0.2.10", "192.0.2.11"] } }),
   ];
   variants.forEach((text, i) => {

@@ -24,6 +24,8 @@ export interface SourceContext {
    * with an empty status they target the nodes running a controller pod instead of the fallback nodes.
    */
   readonly controllerClasses?: readonly string[];
+  /** Wildcard hosts (`*.sub.zone`) give entries (the DNS responder answers them). @default false: `wildcard_unsupported` */
+  readonly wildcards?: boolean;
 }
 
 /** One thing not served. `host` is "" when the whole object (or all its targets) is concerned. */

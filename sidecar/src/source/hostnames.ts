@@ -2,12 +2,15 @@
  * Hostname rules shared by every source: normalise, validate, and decide
  * whether a name may be served.
  *
- * Wildcards (`*.apps.example.com`) are recognised but never served: a dnsmasq
- * hosts file maps exact names only, and `--address=/zone/` would cover the whole
- * zone, not one subtree. They are reported as `wildcard_unsupported`.
+ * Wildcards (`*.sub.zone`, the only form the Ingress API allows) are served
+ * only when the sidecar's DNS responder is on (`wildcards`): a dnsmasq hosts
+ * file maps exact names only, so the responder answers them (see
+ * responder/). Otherwise they are `wildcard_unsupported`. A wildcard's base
+ * (`sub.zone`) must be a valid name inside a zone (the apex counts) and not
+ * one the cDNS reserves (`*.nodes.<zone>` would shadow node names).
  */
 import { isReservedName } from "../../../lib/dns/names";
-import { hasNumericTopLabel, isDnsName } from "../../../lib/dns/syntax";
+import { hasNumericTopLabel, isDnsName, wildcardBase } from "../../../lib/dns/syntax";
 import type { IgnoreReason } from "../model";
 
 export type HostnameVerdict =
@@ -34,22 +37,30 @@ export function zoneOf(name: string, zones: readonly string[]): string | undefin
   return best;
 }
 
-/** Full check of one raw hostname against the configured zones. */
-export function checkHostname(raw: string, zones: readonly string[]): HostnameVerdict {
+export interface HostnameOptions {
+  /** Serve wildcard hosts (the DNS responder is on). @default false: `wildcard_unsupported` */
+  readonly wildcards?: boolean;
+}
+
+/**
+ * Full check of one raw hostname against the configured zones. A wildcard comes back as
+ * `*.<base>`, normalised like any name; its base is checked as a name would be.
+ */
+export function checkHostname(raw: string, zones: readonly string[], opts: HostnameOptions = {}): HostnameVerdict {
   const hostname = normalizeHostname(raw);
-  if (hostname.startsWith("*.")) {
-    const rest = hostname.slice(2);
-    if (isValidDnsName(rest)) {
-      return { ok: false, hostname, reason: "wildcard_unsupported", detail: "dnsmasq hosts files cannot express wildcards" };
-    }
-    return { ok: false, hostname, reason: "invalid_hostname", detail: "malformed wildcard" };
+  const base = wildcardBase(hostname);
+  const name = base ?? hostname;
+  if (!isValidDnsName(name)) {
+    return { ok: false, hostname, reason: "invalid_hostname", detail: base === undefined ? "not a valid DNS name" : "malformed wildcard" };
   }
-  if (!isValidDnsName(hostname)) return { ok: false, hostname, reason: "invalid_hostname", detail: "not a valid DNS name" };
-  const zone = zoneOf(hostname, zones);
+  const zone = zoneOf(name, zones);
   if (zone === undefined) return { ok: false, hostname, reason: "outside_zones", detail: `not in ${zones.join(", ")}` };
   // Any zone reserving the name wins: nested zones must not let an Ingress take nodes.<outer zone>.
-  if (zones.some((z) => isReservedName(hostname, z))) {
+  if (zones.some((z) => isReservedName(name, z))) {
     return { ok: false, hostname, reason: "reserved_name", detail: "owned by the cDNS itself" };
+  }
+  if (base !== undefined && opts.wildcards !== true) {
+    return { ok: false, hostname, reason: "wildcard_unsupported", detail: "the DNS responder is off (--responder-address=none): dnsmasq hosts files cannot express wildcards" };
   }
   return { ok: true, hostname };
 }

@@ -60,7 +60,7 @@ export function entriesForHosts(
   const entries: SourceEntry[] = [];
   const seen = new Set<string>();
   for (const raw of hosts) {
-    const v = checkHostname(raw, ctx.zones);
+    const v = checkHostname(raw, ctx.zones, { wildcards: ctx.wildcards === true });
     if (!v.ok) {
       ignored.push({ owner, host: v.hostname, reason: v.reason, detail: v.detail });
       continue;
