@@ -18,6 +18,7 @@ import { kubeconfigTarget, type KubeTarget } from "../../sidecar/src/source/kube
 import { validateSidecarSettings, type RawSettings } from "../../sidecar/src/settings";
 import { query, type DnsAnswer } from "../helpers/dns";
 import { startDnsmasq, type RunningDnsmasq } from "../helpers/dnsmasq";
+import { freePort } from "../helpers/ports";
 
 export const ZONE = "apps.rig.example.com";
 
@@ -48,15 +49,18 @@ export class SidecarRig {
     private readonly settingsRaw: RawSettings,
   ) {}
 
-  static async start(opts: { cluster?: RigCluster; settings?: RawSettings; nodes?: readonly FakeNodeSpec[]; sources?: { services?: boolean; gatewayHttpRoutes?: boolean }; startSidecar?: boolean } = {}): Promise<SidecarRig> {
+  /** `responder`: dnsmasq forwards the zone to the sidecar's DNS responder (the chart's forwarding mode: wildcard hosts). */
+  static async start(opts: { cluster?: RigCluster; settings?: RawSettings; nodes?: readonly FakeNodeSpec[]; sources?: { services?: boolean; gatewayHttpRoutes?: boolean }; startSidecar?: boolean; responder?: boolean } = {}): Promise<SidecarRig> {
     const cluster = opts.cluster ?? (await startCluster({ noBuild: true }));
     let dns: RunningDnsmasq | undefined;
     try {
       await cluster.apply(chartRbacObjects(opts.sources));
       for (const n of opts.nodes ?? []) await cluster.createNode(n);
-      dns = await startDnsmasq({ zones: [ZONE], ttlSeconds: 0 });
+      const responderPort = opts.responder === true ? await freePort("127.0.0.1") : undefined;
+      dns = await startDnsmasq({ zones: [ZONE], ttlSeconds: 0, ...(responderPort === undefined ? {} : { responderPort }) });
       const rig = new SidecarRig(cluster, dns, createMemoryLogger(), undefined, {
         zones: ZONE,
+        ...(responderPort === undefined ? {} : { "responder-address": `127.0.0.1:${responderPort}`, "ttl-seconds": "0" }),
         "hosts-dir": dns.hostsDir,
         "debounce-ms": "50",
         "dnsmasq-address": `${dns.address}:${dns.port}`,
@@ -120,8 +124,8 @@ export class SidecarRig {
     this.namespaces.add(namespace);
   }
 
-  async answer(name: string, tcp = false): Promise<DnsAnswer> {
-    return query(name, { server: this.dns.address, port: this.dns.port, tcp, timeoutMs: 1000 });
+  async answer(name: string, tcp = false, type: "A" | "AAAA" = "A"): Promise<DnsAnswer> {
+    return query(name, { server: this.dns.address, port: this.dns.port, tcp, timeoutMs: 1000, type });
   }
 
   /** Sorted A records of `name` ([] for NXDOMAIN or no data). */
