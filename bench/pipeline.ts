@@ -8,7 +8,7 @@
  * (re-read until visible; with a barrier, write() itself resolves only after it).
  */
 import { startSidecar, type RunningSidecar } from "../sidecar/src/app";
-import type { HostsSink } from "../sidecar/src/controller";
+import type { HostsSink } from "../sidecar/src/model";
 import { createJsonLogger } from "../sidecar/src/log";
 import type { HostsData } from "../sidecar/src/model";
 import { validateSidecarSettings, type SidecarSettings } from "../sidecar/src/settings";

@@ -13,7 +13,8 @@
  * reaches it through the controller (responder/front.ts).
  */
 import type * as http from "node:http";
-import { Controller, type HostsSink } from "./controller";
+import { Controller } from "./controller";
+import type { HostsSink } from "./model";
 import { systemClock, type Clock } from "./clock";
 import { closeServer, createHttpServer, listen } from "./http";
 import type { Logger } from "./log";

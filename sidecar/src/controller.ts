@@ -30,20 +30,12 @@ import { systemClock } from "./clock";
 import { Debouncer } from "./debounce";
 import type { Logger } from "./log";
 import { SidecarMetrics } from "./metrics";
-import type { HostsData } from "./model";
+import type { HostsData, HostsSink } from "./model";
 import { diffHostsData, planHostsData, type AllDroppedRule } from "./plan";
 import type { DnsFront } from "./responder/front";
 import type { Ignored } from "./source/context";
 import type { SourceSnapshot } from "./source/store";
 import type { WatchSource } from "./watch";
-
-/**
- * Where the hosts data goes. The real one is the atomic writer in sink/
- * (its write() resolves with a WriteResult the controller does not need).
- */
-export interface HostsSink {
-  write(data: HostsData): Promise<unknown>;
-}
 
 export interface Backoff {
   readonly initialMs: number;

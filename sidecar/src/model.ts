@@ -81,3 +81,12 @@ export type IgnoreReason =
   | "filtered_namespace"
   | "opted_out"
   | "malformed_object";
+
+/**
+ * Where the hosts data goes: the sink's contract, as the controller uses it. The real one is the
+ * atomic writer in sink/ (its write() resolves with a WriteResult the controller does not need);
+ * tests and the benchmark record or time the writes.
+ */
+export interface HostsSink {
+  write(data: HostsData): Promise<unknown>;
+}

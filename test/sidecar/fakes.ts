@@ -1,6 +1,6 @@
 /** Test doubles for the sidecar: a hand-driven clock, a recording sink, object builders. */
 import type { Clock, TimerHandle } from "../../sidecar/src/clock";
-import type { HostsSink } from "../../sidecar/src/controller";
+import type { HostsSink } from "../../sidecar/src/model";
 import type { HostsData } from "../../sidecar/src/model";
 
 interface Timer {

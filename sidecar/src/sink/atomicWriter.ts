@@ -32,7 +32,7 @@
 import * as nodeFs from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_HOSTS_DIR, DEFAULT_HOSTS_FILE } from "../../../lib/config/defaults";
-import type { HostsData } from "../model";
+import type { HostsData, HostsSink } from "../model";
 import type { DnsmasqBarrier } from "./dnsBarrier";
 import { HostsDataError, renderHostsFile } from "./renderHosts";
 import {
@@ -70,11 +70,6 @@ export interface WriteResult {
   readonly totalMs: number;
   /** True when SIGHUP was delivered to dnsmasq. */
   readonly signalled: boolean;
-}
-
-/** The sink's contract, as the controller uses it. */
-export interface HostsSink {
-  write(data: HostsData): Promise<WriteResult>;
 }
 
 /** The open-file operations the writer needs (node's FileHandle has them). */
@@ -402,9 +397,4 @@ export class AtomicHostsWriter implements HostsSink {
       return false;
     }
   }
-}
-
-/** Factory form of `new AtomicHostsWriter(opts)`. */
-export function createHostsWriter(opts: AtomicHostsWriterOptions = {}): HostsSink {
-  return new AtomicHostsWriter(opts);
 }

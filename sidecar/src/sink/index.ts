@@ -13,10 +13,8 @@ export {
 export { renderHostsFile, HostsDataError, HOSTS_FILE_HEADER, HOSTS_LINE_MAX_CHARS } from "./renderHosts";
 export {
   AtomicHostsWriter,
-  createHostsWriter,
   nodeWriterFs,
   type AtomicHostsWriterOptions,
-  type HostsSink,
   type SinkLogger,
   type SinkLogLevel,
   type WriteResult,
