@@ -113,7 +113,10 @@ export async function startSidecar(settings: SidecarSettings, deps: SidecarDeps)
   const metrics = new SidecarMetrics();
   const responder = settings.responder === undefined
     ? undefined
-    : await ResponderServer.start({ host: settings.responder.host, port: deps.responderPort ?? settings.responder.port }, { logger: deps.logger, count: responderCounter(metrics) });
+    : await ResponderServer.start(
+      { host: settings.responder.host, port: deps.responderPort ?? settings.responder.port, ttlSeconds: settings.ttlSeconds },
+      { logger: deps.logger, count: responderCounter(metrics), overBudget: () => metrics.responderUncached.inc() },
+    );
   const front = responder === undefined ? undefined : new ResponderFront(settings.ttlSeconds, (data) => responder.publish(data));
   let watches: readonly WatchSource[];
   try {

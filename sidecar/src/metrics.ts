@@ -125,6 +125,7 @@ export class SidecarMetrics {
   readonly wildcardsServed = new Gauge("cdns_sidecar_wildcards_served", "Wildcard hosts (*.sub.zone) the DNS responder answers.");
   readonly stagedNames = new Gauge("cdns_sidecar_staged_names", "Exact names under a wildcard held out of the hosts files while dnsmasq may still cache a wildcard answer for them (the responder answers them meanwhile).");
   readonly responderQueries = new Counter("cdns_sidecar_responder_queries_total", "Queries the DNS responder answered (what dnsmasq forwarded), by rcode and by what answered (exact, wildcard, soa, negative, refused, not_ready, formerr, notimp).", true);
+  readonly responderUncached = new Counter("cdns_sidecar_responder_uncacheable_total", "Responder answers sent with TTL 0 (or NODATA without SOA) because dnsmasq was handed half its cache-size within one TTL: a flood of distinct names under a wildcard.");
   readonly writeSeconds = new Histogram("cdns_sidecar_write_duration_seconds", "Time to write the hosts data.", [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
   ]);
@@ -134,7 +135,7 @@ export class SidecarMetrics {
       this.namesServed, this.recordsServed, this.nodeIpsServed, this.ignored, this.heldNames, this.lastSync,
       this.watchUp, this.watchRestarts, this.listPages, this.relists, this.reconciles, this.writes, this.writesSkipped, this.writeErrors, this.writeSeconds,
       this.controllerReadyNodes, this.nodeCheckUp, this.nodeChecks, this.nodeCheckPassIntervals,
-      this.wildcardsServed, this.stagedNames, this.responderQueries,
+      this.wildcardsServed, this.stagedNames, this.responderQueries, this.responderUncached,
     ];
     return all.flatMap((m) => m.render()).join("\n") + "\n";
   }

@@ -9,6 +9,7 @@ import type { HostsData } from "../../sidecar/src/model";
 import { answerQuestion, responderData, type ResponderData } from "../../sidecar/src/responder/answer";
 import { respond, ResponderServer } from "../../sidecar/src/responder/server";
 import { holdMs, WildcardStaging } from "../../sidecar/src/responder/staging";
+import { CacheBudget } from "../../sidecar/src/responder/budget";
 import { parseQuery, RCODE, TYPE_A, TYPE_AAAA, TYPE_SOA } from "../../sidecar/src/responder/wire";
 import { createMemoryLogger } from "../../sidecar/src/log";
 import { query } from "../helpers/dns";
@@ -114,7 +115,7 @@ function wireQuery(name: string, type: dnsPacket.RecordType = "A", opts: { edns?
 
 describe("wire format (decoded by dns-packet)", () => {
   it("an A answer: id, flags (QR AA RD echoed), question as asked (case kept), records pointing at it, EDNS echoed", () => {
-    const out = respond(wireQuery(`X.Preview.${Z}`, "A", { edns: 4096 }), data, 0, false);
+    const out = respond(wireQuery(`X.Preview.${Z}`, "A", { edns: 4096 }), data, { turn: 0, tcp: false });
     assert.ok(out !== undefined);
     const r = dnsPacket.decode(out);
     assert.equal(r.id, 4242);
@@ -131,7 +132,7 @@ describe("wire format (decoded by dns-packet)", () => {
   });
 
   it("NODATA carries the SOA of the name's zone in authority (owner compressed into the question)", () => {
-    const r = dnsPacket.decode(respond(wireQuery(`web.${Z}`, "AAAA"), data, 0, false) as Buffer);
+    const r = dnsPacket.decode(respond(wireQuery(`web.${Z}`, "AAAA"), data, { turn: 0, tcp: false }) as Buffer);
     assert.equal((r as { rcode?: string }).rcode, "NOERROR");
     assert.equal(r.answers?.length, 0);
     const soa = r.authorities?.[0] as unknown as { name: string; type: string; ttl: number; data: Record<string, unknown> };
@@ -139,39 +140,39 @@ describe("wire format (decoded by dns-packet)", () => {
     assert.equal(soa.name, Z);
     assert.equal(soa.ttl, TTL);
     assert.deepEqual(soa.data, { mname: `ns1.${Z}`, rname: `hostmaster.${Z}`, serial: 1, refresh: 1200, retry: 180, expire: 1209600, minimum: TTL });
-    const r2 = dnsPacket.decode(respond(wireQuery(`x.${Z2}`, "TXT"), data, 0, false) as Buffer);
+    const r2 = dnsPacket.decode(respond(wireQuery(`x.${Z2}`, "TXT"), data, { turn: 0, tcp: false }) as Buffer);
     assert.equal((r2.authorities?.[0] as { name: string }).name, Z2);
   });
 
   it("too big for the client: no records and TC (a plain client gets 512 bytes, EDNS at most 1232); TCP takes it all", () => {
     const many = Array.from({ length: 64 }, (_, i) => `10.1.0.${i + 1}`);
     const big = responderData(hosts({}, { [`*.big.${Z}`]: many }), TTL);
-    const plain = dnsPacket.decode(respond(wireQuery(`x.big.${Z}`), big, 0, false) as Buffer);
+    const plain = dnsPacket.decode(respond(wireQuery(`x.big.${Z}`), big, { turn: 0, tcp: false }) as Buffer);
     assert.equal((plain.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE, dnsPacket.TRUNCATED_RESPONSE);
     assert.equal(plain.answers?.length, 0);
-    const edns = dnsPacket.decode(respond(wireQuery(`x.big.${Z}`, "A", { edns: 1232 }), big, 0, false) as Buffer);
+    const edns = dnsPacket.decode(respond(wireQuery(`x.big.${Z}`, "A", { edns: 1232 }), big, { turn: 0, tcp: false }) as Buffer);
     assert.equal((edns.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE, 0);
     assert.equal(edns.answers?.length, 64, "64 addresses (the most --max-targets allows) fit 1232 bytes");
-    const tcp = dnsPacket.decode(respond(wireQuery(`x.big.${Z}`), big, 0, true) as Buffer);
+    const tcp = dnsPacket.decode(respond(wireQuery(`x.big.${Z}`), big, { turn: 0, tcp: true }) as Buffer);
     assert.equal(tcp.answers?.length, 64);
   });
 
   it("FORMERR for two questions, NOTIMP for another opcode, nothing for responses or runts, SERVFAIL before the first plan", () => {
     const two = dnsPacket.encode({ type: "query", id: 7, questions: [{ type: "A", name: `a.${Z}` }, { type: "A", name: `b.${Z}` }] });
-    assert.equal((dnsPacket.decode(respond(two, data, 0, false) as Buffer) as { rcode?: string }).rcode, "FORMERR");
+    assert.equal((dnsPacket.decode(respond(two, data, { turn: 0, tcp: false }) as Buffer) as { rcode?: string }).rcode, "FORMERR");
     const notify = dnsPacket.encode({ type: "query", id: 8, flags: 4 << 11, questions: [{ type: "SOA", name: Z }] });
-    assert.equal((dnsPacket.decode(respond(notify, data, 0, false) as Buffer) as { rcode?: string }).rcode, "NOTIMP");
+    assert.equal((dnsPacket.decode(respond(notify, data, { turn: 0, tcp: false }) as Buffer) as { rcode?: string }).rcode, "NOTIMP");
     const response = dnsPacket.encode({ type: "response", id: 9, questions: [{ type: "A", name: `a.${Z}` }] });
-    assert.equal(respond(response, data, 0, false), undefined);
-    assert.equal(respond(Buffer.from([1, 2, 3]), data, 0, false), undefined);
-    const early = dnsPacket.decode(respond(wireQuery(`x.preview.${Z}`), undefined, 0, false) as Buffer);
+    assert.equal(respond(response, data, { turn: 0, tcp: false }), undefined);
+    assert.equal(respond(Buffer.from([1, 2, 3]), data, { turn: 0, tcp: false }), undefined);
+    const early = dnsPacket.decode(respond(wireQuery(`x.preview.${Z}`), undefined, { turn: 0, tcp: false }) as Buffer);
     assert.equal((early as { rcode?: string }).rcode, "SERVFAIL");
     assert.equal(early.id, 4242);
     // Garbage after a valid header never throws.
     for (let i = 0; i < 500; i++) {
       const junk = Buffer.from(Array.from({ length: 12 + (i % 40) }, (_, k) => (k * 7919 + i * 104729) & 255));
       junk[2] = (junk[2] as number) & 0x7f;
-      respond(junk, data, 0, false);
+      respond(junk, data, { turn: 0, tcp: false });
     }
   });
 
@@ -188,7 +189,7 @@ describe("ResponderServer on loopback", () => {
   it("answers over UDP and TCP from the published data; SERVFAIL until then", async () => {
     const logger = createMemoryLogger();
     const counts: string[] = [];
-    const server = await ResponderServer.start({ host: "127.0.0.1", port: 0 }, { logger, count: (rcode, source) => counts.push(`${rcode}/${source}`) });
+    const server = await ResponderServer.start({ host: "127.0.0.1", port: 0, ttlSeconds: TTL }, { logger, count: (rcode, source) => counts.push(`${rcode}/${source}`) });
     try {
       const opts = { server: "127.0.0.1", port: server.port };
       assert.equal((await query(`x.preview.${Z}`, opts)).rcode, "SERVFAIL");
@@ -268,5 +269,37 @@ describe("WildcardStaging", () => {
   it("TTL 0: the hold is still 2 s (dnsmasq counts whole seconds)", () => {
     assert.equal(holdMs(0), 2000);
     assert.equal(holdMs(5), 7000);
+  });
+});
+
+describe("CacheBudget and uncacheable answers past it", () => {
+  it("counts records per window of TTL + 1 s; past the limit answers go out with TTL 0, NODATA without its SOA; room comes back as the window moves", () => {
+    const b = new CacheBudget(10, 3);
+    assert.equal(b.take(8, 0), true);
+    assert.equal(b.take(2, 900), true);
+    assert.equal(b.take(1, 1500), false, "10 records in the window already");
+    assert.equal(b.take(1, 2999), false);
+    assert.equal(b.take(8, 3000), true, "the first second's 8 left the window");
+    assert.equal(b.take(3, 3000), false);
+    assert.equal(b.take(10, 60_000), true, "an idle gap empties the window");
+  });
+
+  it("respond(): over budget, the wildcard answer keeps its addresses with TTL 0 and NODATA loses its SOA; exact answers (TTL 0) never count", () => {
+    let allowed = false;
+    const taken: number[] = [];
+    const cacheable = (n: number) => {
+      taken.push(n);
+      return allowed;
+    };
+    const wild = dnsPacket.decode(respond(wireQuery(`x.preview.${Z}`), data, { turn: 0, tcp: false, cacheable }) as Buffer);
+    assert.deepEqual(wild.answers?.map((a) => [(a as { data: unknown }).data, (a as { ttl?: number }).ttl]), [["10.0.0.2", 0], ["10.0.0.3", 0]]);
+    const nodata = dnsPacket.decode(respond(wireQuery(`web.${Z}`, "AAAA"), data, { turn: 0, tcp: false, cacheable }) as Buffer);
+    assert.equal((nodata as { rcode?: string }).rcode, "NOERROR");
+    assert.deepEqual(nodata.authorities, []);
+    respond(wireQuery(`web.${Z}`), data, { turn: 0, tcp: false, cacheable });
+    assert.deepEqual(taken, [2, 1], "two addresses, one negative entry; the exact answer asked nothing");
+    allowed = true;
+    const ok = dnsPacket.decode(respond(wireQuery(`x.preview.${Z}`), data, { turn: 0, tcp: false, cacheable }) as Buffer);
+    assert.equal((ok.answers?.[0] as { ttl?: number }).ttl, TTL);
   });
 });

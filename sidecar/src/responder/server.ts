@@ -13,10 +13,25 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import type { Logger } from "../log";
 import { answerQuestion, type AnswerSource, type ResponderData } from "./answer";
+import { CacheBudget } from "./budget";
+import { DEFAULT_DNSMASQ_CACHE_SIZE } from "../../../lib/render/dnsmasqConf";
 import { CLASS_IN, encodeEmpty, encodeFormErr, encodeReply, parseQuery, RCODE, RCODE_NAMES, replyLimit, TYPE_ANY, type RcodeName } from "./wire";
 
 /** What the server counts (metrics.ts exports it); called once per answered query. */
 export type CountAnswer = (rcode: RcodeName, source: AnswerSource | "not_ready" | "formerr" | "notimp") => void;
+
+/** What one reply depends on besides the message and the data. */
+export interface RespondContext {
+  /** Rotation of a multi-address answer. */
+  readonly turn: number;
+  readonly tcp: boolean;
+  readonly count?: CountAnswer;
+  /**
+   * Whether dnsmasq may cache `records` more records from us now (budget.ts); false: the answer
+   * goes out uncacheable (TTL 0, or NODATA without its SOA). @default always
+   */
+  readonly cacheable?: (records: number) => boolean;
+}
 
 export interface ResponderServerOptions {
   readonly host: string;
@@ -26,15 +41,24 @@ export interface ResponderServerOptions {
   readonly maxTcpConnections?: number;
   /** A TCP connection idle this long is closed. @default 10_000 */
   readonly tcpIdleMs?: number;
+  /** TTL of the data's answers: how long dnsmasq keeps them (the cache budget's window, + 1 s). */
+  readonly ttlSeconds: number;
+  /** Records dnsmasq may cache from us per TTL + 1 s (budget.ts). @default half of DEFAULT_DNSMASQ_CACHE_SIZE */
+  readonly cacheBudget?: number;
 }
 
 export interface ResponderServerDeps {
   readonly logger: Logger;
   readonly count?: CountAnswer;
+  /** Called for each answer sent uncacheable because the cache budget was spent. */
+  readonly overBudget?: () => void;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
-/** Answers one message; undefined when nothing must be sent back. Pure but for the rotation turn. */
-export function respond(msg: Buffer, data: ResponderData | undefined, turn: number, tcp: boolean, count?: CountAnswer): Buffer | undefined {
+/** Answers one message; undefined when nothing must be sent back. Pure but for what `ctx` does. */
+export function respond(msg: Buffer, data: ResponderData | undefined, ctx: RespondContext): Buffer | undefined {
+  const { tcp, count } = ctx;
   const q = parseQuery(msg);
   if ("error" in q) {
     if (q.drop || q.id === undefined) return undefined;
@@ -53,22 +77,43 @@ export function respond(msg: Buffer, data: ResponderData | undefined, turn: numb
     count?.("REFUSED", "refused");
     return encodeEmpty(q, RCODE.REFUSED);
   }
-  const a = answerQuestion(data, q.name, q.qtype, turn);
+  const a = answerQuestion(data, q.name, q.qtype, ctx.turn);
   count?.(RCODE_NAMES[a.reply.rcode] ?? "SERVFAIL", a.source);
-  return encodeReply(q, a.reply, replyLimit(q, tcp));
+  let reply = a.reply;
+  // What dnsmasq would cache: a positive answer with a TTL (one entry per address), a NODATA with its SOA (one).
+  const records = (reply.ttl ?? 0) > 0 ? (reply.addresses?.length ?? 0) : reply.soa !== undefined && reply.soaInAnswer !== true ? 1 : 0;
+  if (records > 0 && ctx.cacheable !== undefined && !ctx.cacheable(records)) {
+    const { soa: _soa, ...rest } = reply;
+    reply = (reply.ttl ?? 0) > 0 ? { ...reply, ttl: 0 } : rest;
+  }
+  return encodeReply(q, reply, replyLimit(q, tcp));
 }
 
 export class ResponderServer {
   private data: ResponderData | undefined;
   private turn = 0;
   private readonly connections = new Set<net.Socket>();
+  private readonly budget: CacheBudget;
 
   private constructor(
     private readonly udp: dgram.Socket,
     private readonly tcp: net.Server,
     readonly port: number,
     private readonly deps: ResponderServerDeps,
-  ) {}
+    opts: ResponderServerOptions,
+  ) {
+    this.budget = new CacheBudget(opts.cacheBudget ?? DEFAULT_DNSMASQ_CACHE_SIZE / 2, opts.ttlSeconds + 1);
+  }
+
+  private readonly cacheable = (records: number): boolean => {
+    if (this.budget.take(records, (this.deps.now ?? Date.now)())) return true;
+    this.deps.overBudget?.();
+    return false;
+  };
+
+  private reply(msg: Buffer, tcp: boolean): Buffer | undefined {
+    return respond(msg, this.data, { turn: this.nextTurn(), tcp, cacheable: this.cacheable, ...(this.deps.count === undefined ? {} : { count: this.deps.count }) });
+  }
 
   /** Binds UDP and TCP on host:port (TCP first, so port 0 gets one port free for both). */
   static async start(opts: ResponderServerOptions, deps: ResponderServerDeps): Promise<ResponderServer> {
@@ -91,9 +136,9 @@ export class ResponderServer {
       tcp.close();
       throw err;
     }
-    server = new ResponderServer(udp, tcp, port, deps);
+    const s = (server = new ResponderServer(udp, tcp, port, deps, opts));
     udp.on("message", (msg, from) => {
-      const out = respond(msg, server?.data, server === undefined ? 0 : server.nextTurn(), false, deps.count);
+      const out = s.reply(msg, false);
       if (out !== undefined) udp.send(out, from.port, from.address);
     });
     udp.on("error", (err) => deps.logger.warn("responder UDP error", { error: err.message }));
@@ -128,7 +173,7 @@ export class ResponderServer {
       while (buf.length >= 2) {
         const len = buf.readUInt16BE(0);
         if (buf.length < 2 + len) break;
-        const out = respond(buf.subarray(2, 2 + len), this.data, this.nextTurn(), true, this.deps.count);
+        const out = this.reply(buf.subarray(2, 2 + len), true);
         buf = buf.subarray(2 + len);
         if (out === undefined) continue;
         const framed = Buffer.alloc(2 + out.length);
