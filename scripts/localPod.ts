@@ -1,8 +1,9 @@
 /**
  * The cDNS pod's configuration, run as local processes (npm start): the same dnsmasq.conf and
  * sidecar flags the pod gets, with only what a pod has and this machine has not replaced:
- * the two emptyDir paths (hosts directory, dnsmasq's run directory) and port 53 on every
- * address, which becomes a high port on one loopback address. Pure, so the tests pin exactly
+ * the two emptyDir paths (hosts directory, dnsmasq's run directory), port 53 on every
+ * address, which becomes a high port on one loopback address, and the DNS responder's port on the
+ * pod's own loopback, which becomes a free port on this machine's. Pure, so the tests pin exactly
  * what changes.
  */
 
@@ -11,6 +12,8 @@ export interface LocalDnsmasq {
   readonly address: string;
   readonly hostsDir: string;
   readonly pidFile: string;
+  /** Port of the sidecar's DNS responder here (the pod's `server=/zone/127.0.0.1#PORT` lines point at it). */
+  readonly responderPort?: number;
 }
 
 /** dnsmasq.conf from the ConfigMap, with the port, the listening address and the two paths replaced. */
@@ -31,6 +34,9 @@ export function localDnsmasqConf(conf: string, local: LocalDnsmasq): string {
       case "listen-address":
       case "bind-interfaces":
         return `# (local run) ${line}`;
+      case "server":
+        // Only the responder's lines exist (server=/zone/127.0.0.1#PORT): its port moves, nothing else.
+        return local.responderPort === undefined ? line : line.replace(/#\d+$/, `#${local.responderPort}`);
       default:
         return line;
     }
@@ -43,8 +49,14 @@ export function localDnsmasqConf(conf: string, local: LocalDnsmasq): string {
  * The sidecar's flags from the Deployment, with the hosts directory replaced, dnsmasq's address
  * (the pod's 127.0.0.1:53, the default) pointed at the local one, and the HTTP port left to the caller.
  */
-export function localSidecarArgs(args: readonly string[], local: { readonly hostsDir: string; readonly dnsmasq: string }): string[] {
+export function localSidecarArgs(args: readonly string[], local: { readonly hostsDir: string; readonly dnsmasq: string; readonly responderPort?: number }): string[] {
   if (!args.some((a) => a.startsWith("--hosts-dir="))) throw new Error("the sidecar's flags have no --hosts-dir= to replace");
   const kept = args.filter((a) => !a.startsWith("--http-port=") && !a.startsWith("--dnsmasq-address="));
-  return [...kept.map((a) => (a.startsWith("--hosts-dir=") ? `--hosts-dir=${local.hostsDir}` : a)), `--dnsmasq-address=${local.dnsmasq}`];
+  const replaced = kept.map((a) => {
+    if (a.startsWith("--hosts-dir=")) return `--hosts-dir=${local.hostsDir}`;
+    // The responder stays on loopback; only its port moves (a flag of "none" stays as it is).
+    if (a.startsWith("--responder-address=") && a !== "--responder-address=none" && local.responderPort !== undefined) return a.replace(/:\d+$/, `:${local.responderPort}`);
+    return a;
+  });
+  return [...replaced, `--dnsmasq-address=${local.dnsmasq}`];
 }

@@ -146,11 +146,13 @@ async function main(): Promise<void> {
     mkdirSync(hostsDir);
     const address = randomLoopback();
     const port = await freePort(address);
-    writeFileSync(join(dir, "dnsmasq.conf"), localDnsmasqConf(conf, { port, address, hostsDir, pidFile: join(dir, "dnsmasq.pid") }));
+    // The pod's loopback is its own; here the responder needs a port free on this machine's.
+    const responderPort = await freePort("127.0.0.1");
+    writeFileSync(join(dir, "dnsmasq.conf"), localDnsmasqConf(conf, { port, address, hostsDir, pidFile: join(dir, "dnsmasq.pid"), responderPort }));
     const token = await cluster.serviceAccountToken("cdns-system", "cdns");
     const sidecar: SidecarProcess = await startSidecarProcess({
       kubeconfigYaml: tokenKubeconfigYaml(cluster.server, cluster.caPem, token, "cdns-system"),
-      args: localSidecarArgs(sidecarArgs, { hostsDir, dnsmasq: `${address}:${port}` }),
+      args: localSidecarArgs(sidecarArgs, { hostsDir, dnsmasq: `${address}:${port}`, responderPort }),
     });
     cleanups.push(() => sidecar.stop());
     info(`sidecar flags from Deployment cdns-0: ${sidecarArgs.join(" ")}`);

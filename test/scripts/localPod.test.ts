@@ -20,6 +20,14 @@ test("the local dnsmasq.conf differs from the pod's only in port, address and th
   assert.throws(() => localDnsmasqConf("no-resolv\n", { port: 1, address: "127.0.0.2", hostsDir: "/h", pidFile: "/p" }), /no port= line/);
 });
 
+test("the DNS responder's port moves with responderPort, in dnsmasq.conf and the sidecar's flag alike", () => {
+  const local = localDnsmasqConf(conf, { port: 15353, address: "127.0.0.9", hostsDir: "/h", pidFile: "/p", responderPort: 20053 });
+  assert.deepEqual(local.split("\n").filter((l) => l.startsWith("server=")), ["server=/apps.local.example.com/127.0.0.1#20053"]);
+  const flags = localSidecarArgs(args, { hostsDir: "/h", dnsmasq: "127.0.0.9:15353", responderPort: 20053 });
+  assert.ok(flags.includes("--responder-address=127.0.0.1:20053"));
+  assert.deepEqual(localSidecarArgs(["--hosts-dir=/x", "--responder-address=none"], { hostsDir: "/h", dnsmasq: "a:1", responderPort: 20053 }).filter((a) => a.startsWith("--responder")), ["--responder-address=none"]);
+});
+
 test("the local sidecar flags are the Deployment's, with only the hosts directory and dnsmasq's address replaced", () => {
   const local = localSidecarArgs(args, { hostsDir: "/tmp/x/hosts.d", dnsmasq: "127.0.0.9:15353" });
   assert.ok(local.includes("--hosts-dir=/tmp/x/hosts.d"));

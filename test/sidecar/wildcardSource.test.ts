@@ -6,6 +6,7 @@ import { planHostsData, type PlanInput } from "../../sidecar/src/plan";
 import type { SourceContext } from "../../sidecar/src/source/context";
 import { checkHostname } from "../../sidecar/src/source/hostnames";
 import { entriesFromIngress } from "../../sidecar/src/source/ingress";
+import { entriesFromHttpRoute } from "../../sidecar/src/source/httproute";
 import { parentName, wildcardBase } from "../../lib/dns/syntax";
 import { rng } from "../helpers/rng";
 import { ingress } from "./fakes";
@@ -59,6 +60,12 @@ describe("wildcard hostnames", () => {
     const off = entriesFromIngress(obj, ctx({ wildcards: false }));
     assert.deepEqual(off.entries.map((e) => e.hostname), ["preview.apps.example.com"]);
     assert.deepEqual(off.ignored.map((i) => [i.host, i.reason]), [["*.preview.apps.example.com", "wildcard_unsupported"]]);
+  });
+
+  it("an HTTPRoute's wildcard hostname goes through the same parser (answered one label deep, like an Ingress's)", () => {
+    const route = { metadata: { namespace: "web", name: "r" }, spec: { hostnames: ["*.gw.apps.example.com"], parentRefs: [{ name: "gw", namespace: "infra" }] } };
+    const lookup = (ns: string, name: string) => (ns === "infra" && name === "gw" ? ["10.0.9.9"] : undefined);
+    assert.deepEqual(entriesFromHttpRoute(route, ctx(), lookup).entries.map((e) => [e.hostname, e.targets]), [["*.gw.apps.example.com", ["10.0.9.9"]]]);
   });
 });
 
