@@ -8,3 +8,10 @@
 export const RESPONDER_HOST = "127.0.0.1";
 /** Unprivileged (the sidecar runs as a non-root user without capabilities), not 5353 (mDNS). */
 export const DEFAULT_RESPONDER_PORT = 10053;
+
+/**
+ * Cacheable records the responder hands dnsmasq per TTL + 1 s (sidecar/src/responder/budget.ts):
+ * half of dnsmasq's cache-size (DEFAULT_DNSMASQ_CACHE_SIZE in lib/render/dnsmasqConf.ts, which
+ * the sidecar image does not carry; test/render/dnsmasqConf.test.ts checks the two agree).
+ */
+export const RESPONDER_CACHE_BUDGET = 10_000;

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_DNSMASQ_CACHE_SIZE, renderDnsmasqConf } from "../../lib/render/dnsmasqConf";
+import { RESPONDER_CACHE_BUDGET } from "../../lib/dns/responder";
 import { startDnsmasq, DNSMASQ_BIN } from "../helpers/dnsmasq";
 import { query } from "../helpers/dns";
 
@@ -32,6 +33,10 @@ test("with the sidecar's responder: each zone forwarded to 127.0.0.1#PORT instea
     () => renderDnsmasqConf({ zones, ttlSeconds: 7, responderPort: 10053, authoritative: { hostmaster: "h.apps.example.com", nameServerAddresses: ["192.0.2.10"] } }),
     /forwarding mode only/,
   );
+});
+
+test("the responder's cache budget is half of dnsmasq's cache-size (the two live apart: the sidecar image has no lib/render)", () => {
+  assert.equal(RESPONDER_CACHE_BUDGET * 2, DEFAULT_DNSMASQ_CACHE_SIZE);
 });
 
 test("root without setuid or setgid: user=root and an empty group= (the pod grants NET_BIND_SERVICE only)", () => {

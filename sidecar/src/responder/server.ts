@@ -14,7 +14,7 @@ import * as net from "node:net";
 import type { Logger } from "../log";
 import { answerQuestion, type AnswerSource, type ResponderData } from "./answer";
 import { CacheBudget } from "./budget";
-import { DEFAULT_DNSMASQ_CACHE_SIZE } from "../../../lib/render/dnsmasqConf";
+import { RESPONDER_CACHE_BUDGET } from "../../../lib/dns/responder";
 import { CLASS_IN, encodeEmpty, encodeFormErr, encodeReply, parseQuery, RCODE, RCODE_NAMES, replyLimit, TYPE_ANY, type RcodeName } from "./wire";
 
 /** What the server counts (metrics.ts exports it); called once per answered query. */
@@ -43,7 +43,7 @@ export interface ResponderServerOptions {
   readonly tcpIdleMs?: number;
   /** TTL of the data's answers: how long dnsmasq keeps them (the cache budget's window, + 1 s). */
   readonly ttlSeconds: number;
-  /** Records dnsmasq may cache from us per TTL + 1 s (budget.ts). @default half of DEFAULT_DNSMASQ_CACHE_SIZE */
+  /** Records dnsmasq may cache from us per TTL + 1 s (budget.ts). @default RESPONDER_CACHE_BUDGET (half of dnsmasq's cache-size) */
   readonly cacheBudget?: number;
 }
 
@@ -102,7 +102,7 @@ export class ResponderServer {
     private readonly deps: ResponderServerDeps,
     opts: ResponderServerOptions,
   ) {
-    this.budget = new CacheBudget(opts.cacheBudget ?? DEFAULT_DNSMASQ_CACHE_SIZE / 2, opts.ttlSeconds + 1);
+    this.budget = new CacheBudget(opts.cacheBudget ?? RESPONDER_CACHE_BUDGET, opts.ttlSeconds + 1);
   }
 
   private readonly cacheable = (records: number): boolean => {
