@@ -16,6 +16,7 @@ import { bundleRssChild, measureRss, type RssResult } from "./rss";
 import { formatReport, type Target } from "./table";
 import { measureControllerFlip, measureRealApi } from "./realApi";
 import { realApiTargets, type RealApiReport } from "./realApiReport";
+import { measureWildcardQps, wildcardTargets, type WildcardQpsResult } from "./wildcards";
 import { MAX_TARGETS, MIN_TARGETS, NODE_COUNT } from "./workload";
 
 const SIZES = [100, 1000, 10_000] as const;
@@ -37,6 +38,8 @@ export interface BenchResults {
   readonly dnsmasqChanges: DnsmasqChangesResults;
   /** The real path: API server, bundled sidecar, dnsmasq (bench/realApi.ts); the issue targets come from here. */
   readonly realApi: RealApiReport;
+  /** Wildcard names against exact names through dnsmasq and the sidecar's responder (bench/wildcards.ts). */
+  readonly wildcards: WildcardQpsResult;
   readonly targets: Target[];
 }
 
@@ -80,6 +83,8 @@ async function main(): Promise<void> {
   log("real path: ingress controller pods, 10,000 Ingresses");
   const controllerFlip = await measureControllerFlip({ ingresses: BIG, nodes: 100, samples: 10, log });
   const realApi: RealApiReport = { subset, daemonSet, controllerFlip };
+  log("wildcard names against exact names (dnsperf)");
+  const wildcards = await measureWildcardQps();
 
   const big = <T extends { ingresses: number }>(xs: readonly T[]): T => xs.find((x) => x.ingresses === BIG) as T;
   const realPropagation = realApi.subset.sizes.find((x) => x.ingresses === BIG)?.propagation.p99 ?? NaN;
@@ -89,6 +94,7 @@ async function main(): Promise<void> {
     { what: `propagation p99 at ${BIG} (real API server)`, limit: "<= 250 ms", value: realPropagation, unit: "ms", pass: realPropagation <= 250 },
     { what: `node flip (NotReady) p99 at ${BIG} over 100 nodes (real API server)`, limit: "<= 1000 ms", value: realFlip, unit: "ms", pass: realFlip <= 1000 },
     ...realApiTargets(realApi),
+    ...wildcardTargets(wildcards),
     { what: `render+write (plan+render+write) p99 at ${BIG} (in-process)`, limit: "<= 50 ms", value: big(renderWrite).total.p99, unit: "ms", pass: big(renderWrite).total.p99 <= 50 },
     { what: `qps ratio at ${BIG} (ours / minimal)`, limit: ">= 0.95", value: qps.ratio, unit: "", pass: qps.ratio >= 0.95 },
     ...changeTargets("subset", dnsmasqChanges.subset.ours, dnsmasqChanges.subset.qps),
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
     qps,
     dnsmasqChanges,
     realApi,
+    wildcards,
     targets,
   };
   const out = join(__dirname, "..", "dist", "bench");

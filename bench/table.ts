@@ -6,6 +6,7 @@ import type { QpsResult } from "./qps";
 import type { DnsmasqChangesResults } from "./dnsmasqSide";
 import type { BenchResults } from "./main";
 import { formatRealApi } from "./realApiReport";
+import { formatWildcardQps } from "./wildcards";
 
 export interface Target {
   readonly what: string;
@@ -60,6 +61,7 @@ export function formatReport(r: BenchResults): string {
   out.push(`median per-round ratios: ours/minimal ${q.ratio.toFixed(3)} (target); minimal/tiny ${q.minimalVsTiny.toFixed(3)} and ours/tiny ${q.oursVsTiny.toFixed(3)} (what ~13k names cost dnsmasq itself)\n`);
   out.push(formatChanges(r.dnsmasqChanges));
   out.push(formatRealApi(r.realApi));
+  out.push(formatWildcardQps(r.wildcards));
   out.push(formatTargets(r.targets));
   return out.join("\n");
 }
