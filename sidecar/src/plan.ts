@@ -118,6 +118,12 @@ interface Health {
   /** IP -> usable by a controller's entry? ipHealth, and that node runs a Ready controller pod. */
   readonly ipGated: ReadonlyMap<string, boolean>;
   readonly anyUnhealthy: boolean;
+  /**
+   * This plan's filtered lists, by input list (for entries of one kind): with a DaemonSet
+   * controller every name has the same target list, which is then filtered once per plan.
+   */
+  readonly filtered: Map<readonly string[], readonly string[]>;
+  readonly filteredGated: Map<readonly string[], readonly string[]>;
 }
 
 function healthOf(nodes: readonly NodeState[]): Health {
@@ -135,7 +141,7 @@ function healthOf(nodes: readonly NodeState[]): Health {
   let anyUnhealthy = false;
   // ipGated is false wherever ipHealth is.
   for (const usable of ipGated.values()) if (!usable) anyUnhealthy = true;
-  return { ipHealth, ipGated, anyUnhealthy };
+  return { ipHealth, ipGated, anyUnhealthy, filtered: new Map(), filteredGated: new Map() };
 }
 
 function sameMap(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): boolean {
@@ -156,7 +162,12 @@ function usableTargets(entries: readonly SourceEntry[], all: readonly string[], 
   for (const e of entries) if (e.viaController === true) gated++;
   if (gated === 0 || gated === entries.length) {
     const usable = gated === 0 ? health.ipHealth : health.ipGated;
-    return all.some((ip) => usable.get(ip) === false) ? all.filter((ip) => usable.get(ip) !== false) : all;
+    const memo = gated === 0 ? health.filtered : health.filteredGated;
+    const known = memo.get(all);
+    if (known !== undefined) return known;
+    const kept = all.some((ip) => usable.get(ip) === false) ? all.filter((ip) => usable.get(ip) !== false) : all;
+    memo.set(all, kept);
+    return kept;
   }
   // Entries of both kinds: each keeps what its own rule keeps.
   const keep = new Set<string>();
@@ -182,10 +193,37 @@ interface NameLists {
  * most that address and its replacement.
  */
 export function rendezvousSubset(name: string, ips: readonly string[], k: number): string[] {
+  if (ips.length <= k) return [...ips];
+  const keys = ipKeysOf(ips);
   const h = fnv1a32(name);
-  const scored = ips.map((ip, i) => ({ i, score: mix32(h, ipv4Key(ip)) }));
-  scored.sort((a, b) => b.score - a.score || a.i - b.i);
-  return scored.slice(0, k).map((x) => x.i).sort((a, b) => a - b).map((i) => ips[i] as string);
+  // The k best so far, best first; ties go to the lower index (the earlier address).
+  const bestScore = new Float64Array(k).fill(-1);
+  const bestIndex = new Int32Array(k).fill(-1);
+  for (let i = 0; i < ips.length; i++) {
+    const score = mix32(h, keys[i] as number);
+    if (score <= (bestScore[k - 1] as number)) continue;
+    let j = k - 1;
+    while (j > 0 && score > (bestScore[j - 1] as number)) {
+      bestScore[j] = bestScore[j - 1] as number;
+      bestIndex[j] = bestIndex[j - 1] as number;
+      j--;
+    }
+    bestScore[j] = score;
+    bestIndex[j] = i;
+  }
+  return Array.from(bestIndex).sort((a, b) => a - b).map((i) => ips[i] as string);
+}
+
+/** Numeric keys of a target list, computed once per list (lists are shared, see source/intern.ts). */
+const ipKeys = new WeakMap<readonly string[], Uint32Array>();
+
+function ipKeysOf(ips: readonly string[]): Uint32Array {
+  let keys = ipKeys.get(ips);
+  if (keys === undefined) {
+    keys = Uint32Array.from(ips, (ip) => ipv4Key(ip));
+    ipKeys.set(ips, keys);
+  }
+  return keys;
 }
 
 /** The served targets of one name (undefined: not served), applying the rules in the header. */

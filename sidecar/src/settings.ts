@@ -33,7 +33,7 @@ import type { LogLevel } from "./log";
 /** dnsmasq in the same pod: the pod's network namespace shares loopback. */
 export const DEFAULT_DNSMASQ_ADDRESS = "127.0.0.1:53";
 export const DEFAULT_OPT_OUT_LABEL = "cdns.rancher-cdns.io/ignore=true";
-export const DEFAULT_DEBOUNCE_MS = 50;
+export const DEFAULT_DEBOUNCE_MS = 20;
 export const DEFAULT_MAX_DELAY_MS = 250;
 export const DEFAULT_ALL_DROPPED_RULE: AllDroppedRule = "keep-last";
 /**

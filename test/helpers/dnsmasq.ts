@@ -44,7 +44,8 @@ export async function startDnsmasq(opts: StartDnsmasqOptions): Promise<RunningDn
   const server = spawnServer(DNSMASQ_BIN, [`--conf-file=${confPath}`]);
   const zone0 = opts.zones[0] as string;
   try {
-    await waitForAnswer(healthName(zone0), { server: address, port }, (a) => a.addresses.length > 0, 5000);
+    // Short per-query timeouts: a query sent before dnsmasq binds gets no answer at all, and would hold the start up.
+    await waitForAnswer(healthName(zone0), { server: address, port, timeoutMs: 50 }, (a) => a.addresses.length > 0, 10_000, 5);
   } catch (err) {
     await server.stop(0);
     throw new Error(`dnsmasq did not start: ${String(err)}\n${server.output()}`);

@@ -72,7 +72,7 @@ export function entriesForHosts(
       ignored.push({ owner, host: v.hostname, reason: "no_targets", detail: `no IPv4 status address and ${none}` });
       continue;
     }
-    entries.push(viaController ? { hostname: v.hostname, targets: [...targets], owner, viaController } : { hostname: v.hostname, targets: [...targets], owner });
+    entries.push(viaController ? { hostname: v.hostname, targets, owner, viaController } : { hostname: v.hostname, targets, owner });
   }
   return entries;
 }

@@ -23,10 +23,11 @@ import { isIpv4 as isIPv4 } from "../../../lib/net/ipv4";
 import type { NodeState } from "../model";
 import type { SourceContext, Ignored } from "./context";
 import { compareIPv4 } from "./hostnames";
+import { internList } from "./intern";
 import { isObj, str } from "./objects";
 
 export interface TargetsResult {
-  readonly targets: string[];
+  readonly targets: readonly string[];
   readonly ignored: Ignored[];
   /** True when status.loadBalancer.ingress was not an array (or not an object list). */
   readonly malformed: boolean;
@@ -65,5 +66,6 @@ export function targetsFromStatus(status: unknown, owner: string, ctx: SourceCon
     });
     targets = targets.slice(0, ctx.maxTargets);
   }
-  return { targets, ignored, malformed: false };
+  // Equal target lists are one list (intern.ts): the plan recognises them by identity.
+  return { targets: internList("targets", targets.join(","), targets), ignored, malformed: false };
 }

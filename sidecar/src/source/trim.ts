@@ -6,6 +6,7 @@
  * Trimming never hides a malformed object: a field of an unexpected type is kept as it is, so
  * the source still reports it (`malformed_object`).
  */
+import { internList, internString } from "./intern";
 import { isObj, type Obj } from "./objects";
 import type { WatchedKind } from "./store";
 
@@ -39,7 +40,21 @@ function trimIngress(o: Obj): unknown {
     if (spec.rules !== undefined) s.rules = Array.isArray(spec.rules) ? spec.rules.map((r) => (isObj(r) ? pick(r, ["host"]) : r)) : spec.rules;
     trimmedSpec = s;
   }
-  return { metadata: trimMeta(o.metadata, true), spec: trimmedSpec, status: o.status };
+  return { metadata: trimMeta(o.metadata, true), spec: trimmedSpec, status: trimLoadBalancerStatus(o.status) };
+}
+
+/**
+ * status.loadBalancer.ingress as an interned list of `{ ip }` / `{ hostname }` entries (intern.ts):
+ * with a DaemonSet controller every Ingress lists the same nodes, and they then share one list.
+ * Anything of another shape is kept as it is, for the source to report.
+ */
+export function trimLoadBalancerStatus(status: unknown): unknown {
+  if (!isObj(status) || !isObj(status.loadBalancer) || !Array.isArray(status.loadBalancer.ingress)) return status;
+  const entries = status.loadBalancer.ingress;
+  if (!entries.every((e) => isObj(e) && (typeof e.ip === "string" || typeof e.hostname === "string"))) return status;
+  const kept = (entries as Obj[]).map((e) => (typeof e.ip === "string" ? { ip: internString(e.ip) } : { hostname: e.hostname as string }));
+  const key = kept.map((e) => ("ip" in e ? e.ip : `h:${e.hostname}`)).join(",");
+  return { loadBalancer: { ingress: internList("status", key, kept) } };
 }
 
 function trimNode(o: Obj): unknown {
