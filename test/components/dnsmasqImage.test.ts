@@ -2,17 +2,13 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks, isSecretValue, promiseOf, redact, reveal } from "../helpers/pulumi";
+import { DOCKER_BUILD_IMAGE, dockerBuildMocks, isSecretValue, promiseOf, redact, reveal } from "../helpers/pulumi";
 
 const DIGEST = `sha256:${"fedcba9876543210".repeat(4)}`;
 const PASSWORD = "registry-password-do-not-leak";
-const IMAGE = "docker-build:index:Image";
+const IMAGE = DOCKER_BUILD_IMAGE;
 
-const mocks = new RecordingMocks((args) => {
-  if (args.type !== IMAGE) return {};
-  const tags = args.inputs.tags as string[];
-  return { digest: DIGEST, ref: `${tags[0]}@${DIGEST}` };
-});
+const mocks = dockerBuildMocks(DIGEST);
 pulumi.runtime.setMocks(mocks, "rancher-cdns", "qa", false);
 
 const registry = { server: "registry.example.com", username: "svc-cdns", repository: "platform/cdns-dnsmasq" };

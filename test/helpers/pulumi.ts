@@ -100,3 +100,18 @@ export function redact(v: unknown): unknown {
   }
   return v;
 }
+
+/** The docker-build Image type token. */
+export const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
+
+/**
+ * Mocks that answer a docker-build Image the way the real provider does after a push: `digest`,
+ * and `ref` as the first tag pinned to it.
+ */
+export function dockerBuildMocks(digest: string): RecordingMocks {
+  return new RecordingMocks((args) => {
+    if (args.type !== DOCKER_BUILD_IMAGE) return {};
+    const tags = args.inputs.tags as string[];
+    return { digest, ref: `${tags[0]}@${digest}` };
+  });
+}
