@@ -150,6 +150,21 @@ export class SidecarRig {
     throw new Error(`${name}: wanted [${expected}] within ${timeoutMs} ms, last [${last}]\nsidecar log:\n${this.logger.lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`);
   }
 
+  /**
+   * Polls the sidecar's `path` every 100 ms until it answers `status` with a body matching `body`;
+   * resolves with that body and the ms it took.
+   */
+  async waitHttp(path: string, status: number, body: RegExp = /./, timeoutMs = 20_000): Promise<{ body: string; ms: number }> {
+    const start = performance.now();
+    let last = { status: 0, body: "" };
+    while (performance.now() - start < timeoutMs) {
+      last = await this.http(path);
+      if (last.status === status && body.test(last.body)) return { body: last.body, ms: performance.now() - start };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${path} did not become ${status} matching ${body} within ${timeoutMs} ms: ${last.status} ${last.body}`);
+  }
+
   async http(path: string): Promise<{ status: number; body: string }> {
     const res = await fetch(`http://127.0.0.1:${this.sidecar.port}${path}`);
     return { status: res.status, body: await res.text() };

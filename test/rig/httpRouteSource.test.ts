@@ -27,17 +27,6 @@ function clusterRoleRules(chart: StackSourcesChart): Rule[] {
   return (chart.rbac.find((o) => o.kind === "ClusterRole") as { rules: Rule[] }).rules;
 }
 
-async function waitHealth(rig: SidecarRig, path: "/readyz" | "/healthz", status: number, body: RegExp, timeoutMs = 20_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = { status: 0, body: "" };
-  while (Date.now() < end) {
-    last = await rig.http(path);
-    if (last.status === status && body.test(last.body)) return last.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${path} stayed ${last.status}: ${last.body}`);
-}
-
 function gateway(namespace: string, name: string): Record<string, unknown> {
   return {
     apiVersion: `${GROUP}/v1`,
@@ -85,7 +74,7 @@ describe("Gateway API HTTPRoutes with the chart's RBAC and the real CRDs", () =>
   it("CRDs absent: /readyz names the missing API, /healthz stays 200; the Ingress names are served after the optional-source grace", async (t) => {
     assert.equal((await rig.cluster.request("GET", `/apis/${GROUP}/v1`)).status, 404, "the rig has no Gateway API yet");
     await rig.createIngress("team-a", "ing", [ingressName], ["10.0.0.11"]);
-    const body = await waitHealth(rig, "/readyz", 503, /watch HTTPRoute not synced yet: .*404/);
+    const { body } = await rig.waitHttp("/readyz", 503, /watch HTTPRoute not synced yet: .*404/);
     assert.match(body, /watch Gateway not synced yet: .*404/);
     assert.doesNotMatch(body, /watch (Ingress|Node)/, "the other watches are fine");
     t.diagnostic(`/readyz: ${body.trim().replace(/\n\s*/g, " | ")}`);
@@ -108,7 +97,7 @@ describe("Gateway API HTTPRoutes with the chart's RBAC and the real CRDs", () =>
   it("CRDs applied: picked up without a restart; a route answers with its parent Gateways' addresses", async (t) => {
     const t0 = performance.now();
     await installGatewayApi(rig.cluster, crds);
-    await waitHealth(rig, "/readyz", 200, /ready/);
+    await rig.waitHttp("/readyz", 200, /ready/);
     t.diagnostic(`CRDs applied -> /readyz 200 in ${(performance.now() - t0).toFixed(0)} ms (watch backoff at most 8 s)`);
     await rig.waitAddresses(ingressName, ["10.0.0.11"]);
 
@@ -139,7 +128,7 @@ describe("Gateway API HTTPRoutes with the chart's RBAC and the real CRDs", () =>
   it("CRDs deleted while running: the routes leave, /readyz names the watch, liveness holds, Ingresses still served", async () => {
     await uninstallGatewayApi(rig.cluster, crds);
     await rig.waitAddresses(routeName, [], 10_000);
-    await waitHealth(rig, "/readyz", 503, /watch (HTTPRoute|Gateway) down for \d+ s/);
+    await rig.waitHttp("/readyz", 503, /watch (HTTPRoute|Gateway) down for \d+ s/);
     assert.equal((await rig.http("/healthz")).status, 200);
     assert.deepEqual(await rig.addresses(ingressName), ["10.0.0.11"]);
     // Once synced, one watch down does not freeze the others: an Ingress change is still served.

@@ -35,15 +35,6 @@ function pollAnswers(rig: SidecarRig, name: string, want: readonly string[]) {
   };
 }
 
-async function waitStatus(rig: SidecarRig, path: string, status: number, timeoutMs: number): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < timeoutMs) {
-    if ((await rig.http(path)).status === status) return performance.now() - start;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${path} did not become ${status} within ${timeoutMs} ms: ${JSON.stringify(await rig.http(path))}`);
-}
-
 describe("API server outages", () => {
   let rig: SidecarRig;
   const name = `steady.${ZONE}`;
@@ -62,13 +53,13 @@ describe("API server outages", () => {
     const sidecar = rig.sidecar;
     const poll = pollAnswers(rig, name, ["10.0.0.11", "10.0.0.12"]);
     await rig.cluster.stopApiServer();
-    await waitStatus(rig, "/readyz", 503, 20_000);
+    await rig.waitHttp("/readyz", 503, /./, 20_000);
     assert.match((await rig.http("/readyz")).body, /watch (Ingress|Node) down/);
     assert.equal((await rig.http("/healthz")).status, 200, "an API outage must not fail liveness");
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal((await rig.http("/healthz")).status, 200);
     await rig.cluster.startApiServer();
-    const recovered = await waitStatus(rig, "/readyz", 200, 20_000);
+    const recovered = (await rig.waitHttp("/readyz", 200, /./, 20_000)).ms;
     const { total, wrong } = await poll.finish();
     assert.equal(rig.sidecar, sidecar, "same sidecar");
     assert.ok(total > 100, `polled ${total} times`);
@@ -86,14 +77,14 @@ describe("API server outages", () => {
     let detectedMs: number;
     try {
       // Bound: watch timeout (5 s here) + the reflector's 10 s grace, plus one readiness poll.
-      detectedMs = await waitStatus(rig, "/readyz", 503, 20_000);
+      detectedMs = (await rig.waitHttp("/readyz", 503, /./, 20_000)).ms;
       assert.equal((await rig.http("/healthz")).status, 200);
       assert.match((await rig.http("/readyz")).body, /unresponsive|no response headers|still open/);
     } finally {
       rig.cluster.thawApiServer();
     }
     assert.ok(detectedMs <= 16_000, `detected after ${detectedMs.toFixed(0)} ms`);
-    await waitStatus(rig, "/readyz", 200, 20_000);
+    await rig.waitHttp("/readyz", 200, /./, 20_000);
     const { wrong } = await poll.finish();
     assert.deepEqual(wrong, []);
     await rig.setIngressStatus("apps", "after-restart", ["10.0.0.11"]);
@@ -124,7 +115,7 @@ describe("etcd compaction past the watch's resourceVersion", () => {
     const replica = await cluster.startApiServerReplica();
     try {
       await cluster.stopApiServer();
-      await waitStatus(rig, "/readyz", 503, 20_000);
+      await rig.waitHttp("/readyz", 503, /./, 20_000);
       // Changes the sidecar cannot see, made through the replica, then etcd compacted past them.
       const del = await replica.request("DELETE", "/apis/networking.k8s.io/v1/namespaces/apps/ingresses/gone");
       assert.equal(del.status, 200, del.body);
@@ -140,7 +131,7 @@ describe("etcd compaction past the watch's resourceVersion", () => {
       await rig.waitAddresses(`gone.${ZONE}`, [], 20_000);
       await rig.waitAddresses(`new.${ZONE}`, ["10.0.0.11"]);
       await rig.waitAddresses(`kept.${ZONE}`, ["10.0.0.11"]);
-      await waitStatus(rig, "/readyz", 200, 20_000);
+      await rig.waitHttp("/readyz", 200, /./, 20_000);
       // The relist came from a 410 on the re-watch, in the same sidecar.
       const metrics = (await rig.http("/metrics")).body;
       assert.match(metrics, /^cdns_sidecar_relists_total\{kind="Ingress"\} [1-9]\d*$/m);

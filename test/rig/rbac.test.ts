@@ -26,17 +26,6 @@ function roleWithout(resource: string, verb: string): Record<string, unknown> {
   return { ...role, rules };
 }
 
-async function waitReady(rig: SidecarRig, status: number, body = /./, timeoutMs = 20_000): Promise<string> {
-  const start = Date.now();
-  let last = { status: 0, body: "" };
-  while (Date.now() - start < timeoutMs) {
-    last = await rig.http("/readyz");
-    if (last.status === status && body.test(last.body)) return last.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`/readyz stayed ${last.status}: ${last.body}`);
-}
-
 describe("RBAC of the chart's ServiceAccount", () => {
   let rig: SidecarRig;
   const name = `app.${ZONE}`;
@@ -64,7 +53,7 @@ describe("RBAC of the chart's ServiceAccount", () => {
       // The change a fresh sidecar should have served; it must not, without its watches.
       await rig.setIngressStatus("apps", "app", ["10.0.0.11", "10.0.0.99"]);
       await rig.startSidecar();
-      const body = await waitReady(rig, 503, new RegExp(`cannot ${verb} resource "${resource}"`));
+      const { body } = await rig.waitHttp("/readyz", 503, new RegExp(`cannot ${verb} resource "${resource}"`));
       assert.match(body, /watch (Node|Ingress) (not synced yet|down for \d+ s): .*forbidden: User "system:serviceaccount:cdns-system:cdns"/);
       assert.equal((await rig.http("/healthz")).status, 200, "missing RBAC is not fixed by a restart");
       await new Promise((r) => setTimeout(r, 1500));
@@ -74,7 +63,7 @@ describe("RBAC of the chart's ServiceAccount", () => {
       assert.ok(logged, "the error is logged with the verb and resource");
       // Fixing the role heals it without a restart.
       await rig.cluster.apply(chartRbacObjects());
-      await waitReady(rig, 200);
+      await rig.waitHttp("/readyz", 200);
       await rig.waitAddresses(name, ["10.0.0.11", "10.0.0.99"]);
       await rig.setIngressStatus("apps", "app", ["10.0.0.11"]);
       await rig.waitAddresses(name, ["10.0.0.11"]);

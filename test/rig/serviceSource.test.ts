@@ -29,17 +29,6 @@ function service(namespace: string, name: string, type: "LoadBalancer" | "Cluste
   };
 }
 
-async function waitHealth(rig: SidecarRig, path: "/readyz" | "/healthz", status: number, body: RegExp, timeoutMs = 20_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = { status: 0, body: "" };
-  while (Date.now() < end) {
-    last = await rig.http(path);
-    if (last.status === status && body.test(last.body)) return last.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${path} stayed ${last.status}: ${last.body}`);
-}
-
 /** Whether the chart's ServiceAccount may `verb` Services cluster-wide, as the API server's authorizer says. */
 async function saMay(rig: SidecarRig, verb: string): Promise<boolean> {
   const r = await rig.cluster.call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
@@ -124,7 +113,7 @@ describe("LoadBalancer Services with the chart's RBAC", () => {
     await rig.cluster.apply(off.rbac);
     for (const verb of ["get", "list", "watch"]) assert.equal(await saMay(rig, verb), false, `${verb} after the ClusterRole without the source`);
     await rig.startSidecar();
-    const body = await waitHealth(rig, "/readyz", 503, /watch Service not synced yet: .*services is forbidden: User "system:serviceaccount:cdns-system:cdns" cannot list resource "services"/);
+    const { body } = await rig.waitHttp("/readyz", 503, /watch Service not synced yet: .*services is forbidden: User "system:serviceaccount:cdns-system:cdns" cannot list resource "services"/);
     assert.doesNotMatch(body, /watch (Ingress|Node)/, "Ingresses and Nodes are still allowed");
     assert.equal((await rig.http("/healthz")).status, 200, "missing RBAC is not fixed by a restart");
     await new Promise((r) => setTimeout(r, 1000));
@@ -132,7 +121,7 @@ describe("LoadBalancer Services with the chart's RBAC", () => {
     // And the sidecar of the stack without the key runs with that ClusterRole.
     await rig.stopSidecar();
     await rig.startSidecar({ "enable-services": off.sourceFlags["enable-services"] ?? "false" });
-    await waitHealth(rig, "/readyz", 200, /ready/);
+    await rig.waitHttp("/readyz", 200, /ready/);
     await rig.waitAddresses(shared, ["10.0.0.11"]);
   });
 });
