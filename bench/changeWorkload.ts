@@ -6,9 +6,10 @@
  *
  * Two shapes (issue 14):
  * - "shared": every name lists every node (an ingress controller run as a
- *   DaemonSet, RKE2's default); the plan serves each name its own rendezvous
- *   subset of `maxTargets` healthy nodes, so one node flip changes the names
- *   whose subset had it (about maxTargets/nodes of them);
+ *   DaemonSet, RKE2's default); the plan serves each name its capped subset
+ *   of `maxTargets` healthy nodes from its hosts file's pool (subset.ts), so
+ *   one node flip changes the names whose subset had it (about
+ *   maxTargets/nodes of them), all in the few files whose pools hold it;
  * - "subset": each name lists 2..8 of the nodes, drawn at random (several
  *   ingress classes or node pools); a flip changes the names that list it.
  */

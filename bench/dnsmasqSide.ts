@@ -17,7 +17,7 @@ import { formatChanges, formatTargets, type Target } from "./table";
 export interface DnsmasqChangesResults {
   /** Each name 2..8 of the nodes: the sink's layout, and the layout before pacing (32 shards, unpaced, cache-size 50,000). */
   readonly subset: { readonly ours: ChangeRunResult; readonly before: ChangeRunResult; readonly qps: QpsResult };
-  /** Every name lists all 100 nodes (a DaemonSet controller), served as each name's rendezvous subset of 8: the sink's layout. */
+  /** Every name lists all 100 nodes (a DaemonSet controller), served as each name's capped subset of 8 (its file's pool): the sink's layout. */
   readonly shared: { readonly ours: ChangeRunResult; readonly qps: QpsResult };
 }
 

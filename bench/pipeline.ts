@@ -35,7 +35,7 @@ export class TimedSink implements HostsSink {
   readonly doneAt: number[] = [];
   readonly writes: TimedWrite[] = [];
   constructor(private readonly inner: AtomicHostsWriter) {}
-  async write(data: HostsData): Promise<unknown> {
+  async write(data: HostsData): Promise<WriteResult> {
     const startAt = performance.now();
     const result = await this.inner.write(data);
     const doneAt = performance.now();

@@ -22,13 +22,15 @@ import { ingressHosts, ingressName, loadIngresses, namespaceOf } from "../test/h
 import type { RunningDnsmasq } from "../test/helpers/dnsmasq";
 import { answeredShare, answerMatches, clock, ContinuousProber, longestGap, sweep } from "../test/helpers/prober";
 import { startSidecarProcess, type SidecarProcess } from "../rig/sidecarProcess";
-import { rendezvousSubset } from "../sidecar/src/plan";
+import { cappedSubset } from "../sidecar/src/subset";
 import { DEFAULT_MAX_TARGETS } from "../sidecar/src/settings";
 import { compareIPv4 } from "../lib/net/ipv4";
 import { DEFAULT_HOSTS_SHARDS, shardOf } from "../sidecar/src/sink/shards";
 import { startTrackedDnsmasq } from "./cleanup";
 import { ANSWER_DEADLINE_MS } from "./dnsmasqChanges";
 import { DnsPoller } from "./dnsPoller";
+import { freePort, randomLoopback } from "../rig/ports";
+import { RESPONDER_HOST } from "../lib/dns/responder";
 import { summarize, type Summary } from "./stats";
 
 export const REAL_API_ZONE = "apps.bench.example.com";
@@ -68,7 +70,10 @@ export interface RealApiResult {
    * empty hosts directory; dnsmasq starts when /startupz passes; then every name is asked.
    */
   readonly startupzMs: number;
+  /** Process start -> dnsmasq's first answer: every name answered from then on (hosts files or responder). */
   readonly startAllNamesMs: number;
+  /** Process start -> /readyz: the held shards written too, every name in dnsmasq's own hosts files. */
+  readonly hostsCompleteMs: number;
   readonly rssMiB: number;
   readonly peakRssMiB: number;
   readonly listPages: number;
@@ -96,26 +101,62 @@ function statusIpsFor(shape: TargetShape, nodes: number): (i: number) => string[
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
-/** What the sidecar serves for Ingress i's first name with `down` nodes NotReady: the plan's own per-name subset. */
-function servedFor(i: number, statusIps: (i: number) => string[], down: ReadonlySet<string>): string[] {
-  const healthy = statusIps(i).filter((ip) => !down.has(ip));
-  return rendezvousSubset(ingressHosts(i, REAL_API_ZONE)[0] as string, healthy, DEFAULT_MAX_TARGETS);
+/** What the sidecar serves for Ingress i's first name with `down` nodes NotReady: the plan's own capped subset. */
+function servedFor(i: number, statusIps: (i: number) => string[], down: ReadonlySet<string>): readonly string[] {
+  const name = ingressHosts(i, REAL_API_ZONE)[0] as string;
+  const listed = statusIps(i);
+  return cappedSubset(name, shardOf(name, DEFAULT_HOSTS_SHARDS), listed, listed.filter((ip) => !down.has(ip)), DEFAULT_MAX_TARGETS, DEFAULT_HOSTS_SHARDS);
 }
 
-async function sidecarFor(cluster: RigCluster, hostsDir: string, dnsmasq: { address: string; port: number } | undefined): Promise<SidecarProcess> {
+/** Where a pod's dnsmasq and the sidecar's responder listen, chosen before either starts (the pod's fixed ports). */
+interface PodPorts {
+  readonly dnsAddress: string;
+  readonly dnsPort: number;
+  readonly responderPort: number;
+}
+
+async function podPorts(): Promise<PodPorts> {
+  const dnsAddress = randomLoopback();
+  return { dnsAddress, dnsPort: await freePort(dnsAddress), responderPort: await freePort(RESPONDER_HOST) };
+}
+
+/** The sidecar as the chart runs it (forwarding mode: the responder on, dnsmasq's address for the barrier). */
+async function sidecarFor(cluster: RigCluster, hostsDir: string, ports: PodPorts): Promise<SidecarProcess> {
   const token = await cluster.serviceAccountToken(DEFAULT_NAMESPACE, "cdns");
   return startSidecarProcess({
     kubeconfigYaml: tokenKubeconfigYaml(cluster.server, cluster.caPem, token, DEFAULT_NAMESPACE),
     args: [`--zones=${REAL_API_ZONE}`, `--hosts-dir=${hostsDir}`, "--log-level=warn",
-      `--dnsmasq-address=${dnsmasq === undefined ? "none" : `${dnsmasq.address}:${dnsmasq.port}`}`],
+      `--dnsmasq-address=${ports.dnsAddress}:${ports.dnsPort}`, `--responder-address=${RESPONDER_HOST}:${ports.responderPort}`],
   });
+}
+
+/**
+ * A pod's start, in the kubelet's order: the sidecar (a native sidecar) first; dnsmasq once
+ * /startupz passes, reading the hosts directory as the sidecar left it. Returns when dnsmasq
+ * answers; the sidecar then adds what it held back (AtomicHostsWriter's fresh-start hold).
+ */
+async function startPod(cluster: RigCluster, hostsDir: string): Promise<{ sidecar: SidecarProcess; dnsmasq: RunningDnsmasq; startupzMs: number }> {
+  const ports = await podPorts();
+  const sidecar = await sidecarFor(cluster, hostsDir, ports);
+  try {
+    const startupzMs = await waitPath(sidecar, "/startupz", 180_000);
+    const dnsmasq = await startTrackedDnsmasq({
+      zones: [REAL_API_ZONE], ttlSeconds: 0, useHostsDir: hostsDir, address: ports.dnsAddress, port: ports.dnsPort, responderPort: ports.responderPort,
+    });
+    return { sidecar, dnsmasq, startupzMs };
+  } catch (err) {
+    await sidecar.stop();
+    throw err;
+  }
 }
 
 export async function measureRealApi(opts: RealApiOptions): Promise<RealApiResult> {
   const cluster = await startCluster({ noBuild: true, log: opts.log });
-  const dnsmasq = await startTrackedDnsmasq({ zones: [REAL_API_ZONE], ttlSeconds: 0 });
-  const poller = new DnsPoller({ server: dnsmasq.address, port: dnsmasq.port });
-  let sidecar: SidecarProcess | undefined;
+  const podDir = mkdtempSync(join(tmpdir(), "cdns-bench-pod-"));
+  const hostsDir = join(podDir, "hosts.d");
+  mkdirSync(hostsDir);
+  let pod: { sidecar: SidecarProcess; dnsmasq: RunningDnsmasq; startupzMs: number } | undefined;
+  let poller: DnsPoller | undefined;
   try {
     await cluster.apply(chartRbacObjects());
     for (let n = 0; n < opts.nodes; n++) await cluster.createNode({ name: `w${n}`, ip: nodeIp(n), labels: { "node-role.kubernetes.io/worker": "true" } });
@@ -130,55 +171,52 @@ export async function measureRealApi(opts: RealApiOptions): Promise<RealApiResul
       loaded = size;
       loadSeconds += load.seconds;
       storedBytes = load.meanStoredBytes;
-      sidecar ??= await sidecarFor(cluster, dnsmasq.hostsDir, dnsmasq);
-      await sidecar.waitReady(180_000);
+      pod ??= await startPod(cluster, hostsDir);
+      poller ??= new DnsPoller({ server: pod.dnsmasq.address, port: pod.dnsmasq.port });
+      await pod.sidecar.waitReady(180_000);
       const last = size - 1;
       await poller.waitFor(ingressHosts(last, REAL_API_ZONE)[0] as string, (a) => sameSet(a.addresses, servedFor(last, statusIps, new Set())), 120_000, 5);
       opts.log(`real API: propagation at ${size}`);
       sizes.push({ ingresses: size, names: countNames(size), propagation: await propagation(cluster, poller, size, opts.propagationSamples) });
     }
+    if (pod === undefined) throw new Error("real API: no sizes");
+    const { dnsmasq } = pod;
 
     opts.log(`real API: node flips at ${loaded} (${opts.flipSamples} out and back, probes on every shard)`);
     const flips = await nodeFlips(cluster, dnsmasq, opts, statusIps, loaded);
 
     opts.log(`real API: a fresh pod at ${loaded}: sidecar first, dnsmasq once /startupz passes`);
-    await sidecar?.stop();
-    sidecar = undefined;
-    const fresh = mkdtempSync(join(tmpdir(), "cdns-bench-fresh-"));
-    const hostsDir = join(fresh, "hosts.d");
-    mkdirSync(hostsDir);
-    let freshDns: RunningDnsmasq | undefined;
-    try {
-      const t0 = performance.now();
-      // dnsmasq is not up during the first write (the pod starts it afterwards): the write is unpaced, as in the pod.
-      sidecar = await sidecarFor(cluster, hostsDir, undefined);
-      const startupzMs = await waitPath(sidecar, "/startupz", 180_000);
-      freshDns = await startTrackedDnsmasq({ zones: [REAL_API_ZONE], ttlSeconds: 0, useHostsDir: hostsDir });
-      // dnsmasq reads every hosts file before its first answer: its first answer (the health
-      // record startDnsmasq waits for) is the moment every name is served. A sweep of every name
-      // then checks that (its own duration is the client's, not the pod's).
-      const startAllNamesMs = performance.now() - t0;
-      const names = allNames(loaded);
-      const answers = await sweep(freshDns.address, freshDns.port, names, { timeoutMs: 60_000 });
-      const empty = [...answers.values()].filter((a) => a.ips.length === 0).length;
-      if (empty > 0) throw new Error(`fresh start: ${empty} of ${names.length} names unanswered`);
-      await new Promise((r) => setTimeout(r, 2000));
-      const mem = sidecar.memory();
-      const pages = Number(/^cdns_sidecar_list_pages_total\{kind="Ingress"\} (\d+)$/m.exec((await sidecar.get("/metrics")).body)?.[1] ?? NaN);
-      return {
-        nodes: opts.nodes, shape: opts.shape, meanStoredKiB: storedBytes / 1024, loadSeconds, sizes,
-        flipOut: flips.out, flipBack: flips.back,
-        startupzMs, startAllNamesMs, rssMiB: mem.rssMiB, peakRssMiB: mem.peakMiB, listPages: pages,
-      };
-    } finally {
-      await freshDns?.stop();
-      rmSync(fresh, { recursive: true, force: true });
-    }
+    await pod.sidecar.stop();
+    await pod.dnsmasq.stop();
+    pod = undefined;
+    const fresh = join(podDir, "fresh.d");
+    mkdirSync(fresh);
+    const t0 = performance.now();
+    pod = await startPod(cluster, fresh);
+    // Every name is answered from dnsmasq's first answer on: by its hosts files, or, for the names
+    // the sidecar still holds back, by the responder dnsmasq forwards them to. A sweep of every
+    // name checks that (its own duration is the client's, not the pod's).
+    const startAllNamesMs = performance.now() - t0;
+    const names = allNames(loaded);
+    const answers = await sweep(pod.dnsmasq.address, pod.dnsmasq.port, names, { timeoutMs: 60_000 });
+    const empty = [...answers.values()].filter((a) => a.ips.length === 0).length;
+    if (empty > 0) throw new Error(`fresh start: ${empty} of ${names.length} names unanswered`);
+    await pod.sidecar.waitReady(60_000);
+    const hostsCompleteMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 2000));
+    const mem = pod.sidecar.memory();
+    const pages = Number(/^cdns_sidecar_list_pages_total\{kind="Ingress"\} (\d+)$/m.exec((await pod.sidecar.get("/metrics")).body)?.[1] ?? NaN);
+    return {
+      nodes: opts.nodes, shape: opts.shape, meanStoredKiB: storedBytes / 1024, loadSeconds, sizes,
+      flipOut: flips.out, flipBack: flips.back,
+      startupzMs: pod.startupzMs, startAllNamesMs, hostsCompleteMs, rssMiB: mem.rssMiB, peakRssMiB: mem.peakMiB, listPages: pages,
+    };
   } finally {
-    await sidecar?.stop();
-    poller.close();
-    await dnsmasq.stop();
+    await pod?.sidecar.stop();
+    await pod?.dnsmasq.stop();
+    poller?.close();
     await cluster.stop();
+    rmSync(podDir, { recursive: true, force: true });
   }
 }
 
@@ -271,6 +309,9 @@ async function nodeFlips(cluster: RigCluster, dns: RunningDnsmasq, opts: RealApi
         } else await cluster.setNodeNotReady(`w${n}`, false);
         const firsts = await prober.firstMatches(want, sentAt, 20_000);
         const doneAt = Math.max(...Object.values(firsts));
+        // Queries sent just before doneAt may still be on their way back: judge "answered within
+        // the deadline" only once the deadline has passed for every query in the window.
+        await new Promise((r) => setTimeout(r, ANSWER_DEADLINE_MS));
         const log = await prober.dump();
         prober.clear();
         const { sent, answered } = answeredShare(log, sentAt, doneAt, ANSWER_DEADLINE_MS);

@@ -34,6 +34,11 @@ export function sidecarNodeFlags(dockerfile = join(__dirname, "..", "sidecar", "
   return argv.slice(1, -1).filter((a) => a.startsWith("--"));
 }
 
+/** Extra node flags for a developer's run, e.g. CDNS_SIDECAR_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function extraNodeFlags(): string[] {
+  return (process.env.CDNS_SIDECAR_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f !== "");
+}
+
 let bundlePromise: Promise<string> | undefined;
 
 /** Builds the bundle once per process, in a temp directory. */
@@ -49,7 +54,7 @@ export async function startSidecarProcess(opts: { kubeconfigYaml: string; args: 
   writeFileSync(kubeconfig, opts.kubeconfigYaml, { mode: 0o600 });
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...sidecarNodeFlags(), bundle, `--kubeconfig=${kubeconfig}`, `--http-port=${port}`, ...opts.args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...sidecarNodeFlags(), ...extraNodeFlags(), bundle, `--kubeconfig=${kubeconfig}`, `--http-port=${port}`, ...opts.args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d) => (out = (out + String(d)).slice(-200_000)));
   child.stderr?.on("data", (d) => (out = (out + String(d)).slice(-200_000)));

@@ -86,9 +86,15 @@ export interface HealthReport {
   readonly liveProblems: readonly string[];
   /** Why not ready. */
   readonly readyProblems: readonly string[];
-  /** /startupz: the first sync is written (what the pod's startup probe waits for before dnsmasq starts). */
+  /**
+   * /startupz: the first sync is written (what the pod's startup probe waits for before dnsmasq
+   * starts), or as much of it as the sink writes before dnsmasq answers (its fresh-start hold).
+   */
   readonly started: boolean;
 }
+
+/** How soon a write the sink held (waiting for dnsmasq to answer) is tried again. */
+export const HELD_WRITE_RETRY_MS = 200;
 
 export const DEFAULT_STUCK_WATCH_MS = 80_000;
 export const DEFAULT_WRITE_FAILURE_LIVENESS_MS = 60_000;
@@ -136,6 +142,8 @@ export class Controller {
   private readonly watchStates: WatchState[];
   private lastServed: ReadonlyMap<string, readonly string[]> = new Map();
   private written: HostsData | undefined;
+  /** The sink wrote only part of the data and waits for dnsmasq (HostsSink.write's `held`). */
+  private writeHeld = false;
   private writeFailed = false;
   private writeFailures = 0;
   private writeFailingSince: number | undefined;
@@ -210,7 +218,8 @@ export class Controller {
       const stuckMs = this.opts.stuckWatchMs ?? DEFAULT_STUCK_WATCH_MS;
       if (last !== undefined && now - last > stuckMs) liveProblems.push(`watch ${name} stuck: silent for ${secs(now - last)} while running`);
     }
-    if (this.written === undefined && readyProblems.length === 0) readyProblems.push("hosts data not written yet");
+    if (this.writeHeld) readyProblems.push("hosts files held back until dnsmasq answers (the responder answers the names meanwhile)");
+    else if (this.written === undefined && readyProblems.length === 0) readyProblems.push("hosts data not written yet");
     if (this.writeFailed) {
       readyProblems.push(`last hosts write failed: ${this.lastWriteError ?? "unknown error"}`);
       const since = this.writeFailingSince ?? now;
@@ -219,7 +228,7 @@ export class Controller {
     if (this.reconcileStartedAt !== undefined && now - this.reconcileStartedAt > (this.opts.reconcileStuckMs ?? DEFAULT_RECONCILE_STUCK_MS)) {
       liveProblems.push(`reconcile running for ${secs(now - this.reconcileStartedAt)}`);
     }
-    return { live: liveProblems.length === 0, ready: readyProblems.length === 0, liveProblems, readyProblems, started: this.everSynced && this.written !== undefined };
+    return { live: liveProblems.length === 0, ready: readyProblems.length === 0, liveProblems, readyProblems, started: this.everSynced && (this.written !== undefined || this.writeHeld) };
   }
 
   /** Runs a reconcile now (and waits for it), bypassing the debounce. */
@@ -348,7 +357,7 @@ export class Controller {
     this.metrics.heldNames.set(plan.held.length);
     const hosts = this.stage(plan.data);
     const diff = diffHostsData(this.written, hosts);
-    if (diff.unchanged && !this.writeFailed) {
+    if (diff.unchanged && !this.writeFailed && !this.writeHeld) {
       this.deps.front?.afterWrite(hosts, true);
       this.metrics.writesSkipped.inc();
       this.markSynced();
@@ -356,7 +365,19 @@ export class Controller {
     }
     const started = performance.now();
     try {
-      await this.deps.sink.write(hosts);
+      const outcome = await this.deps.sink.write(hosts);
+      this.writeHeld = outcome?.held === true;
+      if (this.writeHeld) {
+        // Not written: the next reconcile writes again (nothing is compared against held data).
+        this.deps.front?.afterWrite(hosts, false);
+        this.deps.logger.info("hosts files held back until dnsmasq answers", { retryInMs: HELD_WRITE_RETRY_MS });
+        if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+        this.retryTimer = this.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.reconcile();
+        }, HELD_WRITE_RETRY_MS);
+        return;
+      }
       this.deps.front?.afterWrite(hosts, true);
     } catch (err) {
       this.deps.front?.afterWrite(hosts, false);

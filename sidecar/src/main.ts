@@ -16,6 +16,15 @@ function sinkLogger(logger: Logger): SinkLogger {
   return (level, msg, fields) => logger[level](msg, fields);
 }
 
+/** True once dnsmasq answers a short probe (two answers within FRESH_HOLD_PROBE_MS). */
+function dnsmasqProbe(dnsmasq: { readonly host: string; readonly port: number }, name: string): () => Promise<boolean> {
+  const probe = createDnsBarrier({ server: dnsmasq.host, port: dnsmasq.port, name, timeoutMs: FRESH_HOLD_PROBE_MS, resendMs: FRESH_HOLD_PROBE_MS / 3 });
+  return () => probe().then(() => true, () => false);
+}
+
+/** How long the fresh-start probe waits for dnsmasq: it answers in well under a millisecond once up. */
+const FRESH_HOLD_PROBE_MS = 150;
+
 /**
  * The sidecar wired to a real API server and the real atomic writer: what the container runs,
  * and what the rig tests start in-process (with a kubeconfig holding a ServiceAccount token).
@@ -29,6 +38,10 @@ export function startWithTarget(settings: SidecarSettings, target: KubeTarget, l
     log: sinkLogger(logger),
     // Paced: one file re-read by dnsmasq at a time, so a change touching every file never stops its answers for long.
     ...(dnsmasq === undefined ? {} : { barrier: createDnsBarrier({ server: dnsmasq.host, port: dnsmasq.port, name: healthName(settings.zones[0] as string) }) }),
+    // The pod starts dnsmasq after the first write: hold the shards back until it answers, so it
+    // sizes its hash table for the nodes file, not for every name (AtomicHostsWriter's doc). Only
+    // with the responder, which answers the names meanwhile.
+    ...(dnsmasq === undefined || settings.responder === undefined ? {} : { holdFreshStart: { dnsmasqUp: dnsmasqProbe(dnsmasq, healthName(settings.zones[0] as string)) } }),
   });
   return startSidecar(settings, {
     logger,

@@ -88,5 +88,6 @@ export type IgnoreReason =
  * tests and the benchmark record or time the writes.
  */
 export interface HostsSink {
-  write(data: HostsData): Promise<unknown>;
+  /** Resolves once written; `held`: only part was written, waiting for dnsmasq (write again soon). */
+  write(data: HostsData): Promise<{ readonly held?: boolean } | void>;
 }

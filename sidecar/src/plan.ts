@@ -18,14 +18,13 @@
  *   - `keep-all`: serve the unfiltered targets.
  *   - `drop`: serve nothing for the name until a target is healthy.
  * - Cap: after merging and filtering, at most `maxTargets` IPs per name (8 by
- *   default), chosen per name by rendezvous hashing (the highest mix of the
- *   name's hash and the address): every name gets its own subset, so a hostPort
- *   DaemonSet listing every node in every status still spreads the load over
- *   all nodes, and a node leaving changes only the names that had it (each
- *   gets the next address in its own order). Why cap at all: dnsmasq's work on
- *   a change grows with the records it re-reads (measured ~5 us of its CPU per
- *   record), and 10,000 names x 64 shared addresses is 640,000 records, about
- *   10 s of dnsmasq CPU per node flip; at 8 it is 80,000. The served subset is
+ *   default), chosen by rendezvous hashing within the pool of the name's hosts
+ *   file (subset.ts has the rule and why): a hostPort DaemonSet listing every
+ *   node in every status still spreads the load over all nodes, and a node
+ *   leaving changes only names of the few files whose pools hold it. Why cap at
+ *   all: dnsmasq's work on a change grows with the records it re-reads
+ *   (measured ~5 us of its CPU per record), and 10,000 names x 64 shared
+ *   addresses is 640,000 records; at 8 it is 80,000. The served subset is
  *   sorted like any other set.
  * - nodeIps: IPs of healthy known nodes that are served for at least one name
  *   (healthy as a controller's entry needs it: with a controller configured, a
@@ -46,10 +45,13 @@
  * all-dropped ones), while node health and the settings are the same; an
  * unchanged name keeps its array, so the sink can skip it by identity.
  */
-import { fnv1a32, mix32 } from "./hash";
+import { shardOf, DEFAULT_HOSTS_SHARDS } from "./sink/shards";
+import { cappedSubset } from "./subset";
 import type { HostsData, NodeState, SourceEntry } from "./model";
 import { isWildcardName } from "../../lib/dns/syntax";
 import { compareIPv4, ipv4Key, isSortedUniqueIPv4 } from "./source/hostnames";
+
+export { rendezvousSubset } from "./subset";
 
 export type AllDroppedRule = "keep-last" | "keep-all" | "drop";
 export const ALL_DROPPED_RULES: readonly AllDroppedRule[] = ["keep-last", "keep-all", "drop"];
@@ -60,6 +62,12 @@ export interface PlanInput {
   readonly nodes: readonly NodeState[];
   readonly allDroppedRule: AllDroppedRule;
   readonly maxTargets: number;
+  /**
+   * Pools of the cap (subset.ts): the sink's hosts file count, so that the names of one file
+   * draw from one pool. Any value gives a correct plan; only the sink's keeps a node flip's
+   * changes inside a few files. @default DEFAULT_HOSTS_SHARDS
+   */
+  readonly pools?: number;
   /** `lastServed` of the previous plan; empty at start. */
   readonly lastServed: ReadonlyMap<string, readonly string[]>;
 }
@@ -144,14 +152,14 @@ function healthOf(nodes: readonly NodeState[]): Health {
   return { ipHealth, ipGated, anyUnhealthy, filtered: new Map(), filteredGated: new Map() };
 }
 
-function sameMap(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [ip, v] of a) if (b.get(ip) !== v) return false;
-  return true;
-}
-
-function sameHealth(a: Health, b: Health): boolean {
-  return sameMap(a.ipHealth, b.ipHealth) && sameMap(a.ipGated, b.ipGated);
+/** The IPs whose usability differs between two healths (known in one and not the other included). */
+function healthChanges(a: Health, b: Health): ReadonlySet<string> {
+  const changed = new Set<string>();
+  for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [ip, v] of x.ipHealth) if (y.ipHealth.get(ip) !== v) changed.add(ip);
+    for (const [ip, v] of x.ipGated) if (y.ipGated.get(ip) !== v) changed.add(ip);
+  }
+  return changed;
 }
 
 /** The merged targets without the unusable ones (`all` itself when nothing is dropped). */
@@ -187,45 +195,6 @@ interface NameLists {
   readonly history: [string, readonly string[]][];
 }
 
-/**
- * The `k` addresses of `ips` (sorted, unique) with the highest rendezvous score for `name`,
- * in numeric order. Deterministic; removing one address from `ips` changes the subset by at
- * most that address and its replacement.
- */
-export function rendezvousSubset(name: string, ips: readonly string[], k: number): string[] {
-  if (ips.length <= k) return [...ips];
-  const keys = ipKeysOf(ips);
-  const h = fnv1a32(name);
-  // The k best so far, best first; ties go to the lower index (the earlier address).
-  const bestScore = new Float64Array(k).fill(-1);
-  const bestIndex = new Int32Array(k).fill(-1);
-  for (let i = 0; i < ips.length; i++) {
-    const score = mix32(h, keys[i] as number);
-    if (score <= (bestScore[k - 1] as number)) continue;
-    let j = k - 1;
-    while (j > 0 && score > (bestScore[j - 1] as number)) {
-      bestScore[j] = bestScore[j - 1] as number;
-      bestIndex[j] = bestIndex[j - 1] as number;
-      j--;
-    }
-    bestScore[j] = score;
-    bestIndex[j] = i;
-  }
-  return Array.from(bestIndex).sort((a, b) => a - b).map((i) => ips[i] as string);
-}
-
-/** Numeric keys of a target list, computed once per list (lists are shared, see source/intern.ts). */
-const ipKeys = new WeakMap<readonly string[], Uint32Array>();
-
-function ipKeysOf(ips: readonly string[]): Uint32Array {
-  let keys = ipKeys.get(ips);
-  if (keys === undefined) {
-    keys = Uint32Array.from(ips, (ip) => ipv4Key(ip));
-    ipKeys.set(ips, keys);
-  }
-  return keys;
-}
-
 /** The served targets of one name (undefined: not served), applying the rules in the header. */
 function planName(name: string, entries: readonly SourceEntry[], previous: readonly string[] | undefined, input: PlanInput, health: Health, out: NameLists): readonly string[] | undefined {
   const all = mergedTargets(entries);
@@ -239,7 +208,8 @@ function planName(name: string, entries: readonly SourceEntry[], previous: reado
   }
   if (served.length > input.maxTargets) {
     out.capped.push(name);
-    served = rendezvousSubset(name, served, input.maxTargets);
+    const pools = input.pools ?? DEFAULT_HOSTS_SHARDS;
+    served = cappedSubset(name, shardOf(name, pools), all, served, input.maxTargets, pools);
   }
   if (served.length === 0) return undefined;
   // Only a healthy set becomes history: holding must not overwrite the last known good set.
@@ -276,6 +246,7 @@ interface PlanMemo {
   readonly health: Health;
   readonly allDroppedRule: AllDroppedRule;
   readonly maxTargets: number;
+  readonly pools: number | undefined;
   readonly result: PlanResult;
 }
 
@@ -287,8 +258,8 @@ export function planHostsData(input: PlanInput): PlanResult {
   // A memo is used once: the next plan takes over its tables, and a second plan
   // from the same lastServed (a retry, a test) starts from scratch.
   if (memo !== undefined) memos.delete(input.lastServed);
-  const usable = memo !== undefined && memo.allDroppedRule === input.allDroppedRule && memo.maxTargets === input.maxTargets && sameHealth(memo.health, health);
-  const next = usable ? planChanges(input, health, memo) : planAll(input, health);
+  const usable = memo !== undefined && memo.allDroppedRule === input.allDroppedRule && memo.maxTargets === input.maxTargets && memo.pools === input.pools;
+  const next = usable ? planChanges(input, health, memo, healthChanges(memo.health, health)) : planAll(input, health);
   memos.set(next.result.lastServed, next);
   return withWildcards(next.result);
 }
@@ -336,7 +307,7 @@ function planAll(input: PlanInput, health: Health): PlanMemo {
     held: out.held,
     dropped: out.dropped,
   };
-  return { entries: [...input.entries], byName, names, health, allDroppedRule: input.allDroppedRule, maxTargets: input.maxTargets, result };
+  return { entries: [...input.entries], byName, names, health, allDroppedRule: input.allDroppedRule, maxTargets: input.maxTargets, pools: input.pools, result };
 }
 
 /**
@@ -398,12 +369,14 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /**
- * The plan from the previous one: only names whose entries changed, and names
- * the all-dropped rule decided (they read history), are planned again. Every
- * other name's rules read the same targets and health, so its result, array
- * included, carries over.
+ * The plan from the previous one: only names whose entries changed, names with
+ * a target whose health changed, and names the all-dropped rule decided (they
+ * read history) are planned again. Every other name's rules read the same
+ * targets and health, so its result, array included, carries over. A node flip
+ * then costs a scan of each distinct target list for the flipped IPs, not a
+ * plan of every name.
  */
-function planChanges(input: PlanInput, health: Health, memo: PlanMemo): PlanMemo {
+function planChanges(input: PlanInput, health: Health, memo: PlanMemo, healthChanged: ReadonlySet<string>): PlanMemo {
   const { byName } = memo;
   const prev = memo.result;
   const { removed, added } = entryChanges(memo.entries, input.entries);
@@ -439,6 +412,20 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo): PlanMemo
 
   for (const name of prev.held) touched.add(name);
   for (const name of prev.dropped) touched.add(name);
+  if (healthChanged.size > 0) {
+    // Target lists are shared (source/intern.ts): each distinct list is checked once.
+    const hits = new Map<readonly string[], boolean>();
+    for (const [name, lists] of byName) {
+      for (const e of lists) {
+        let hit = hits.get(e.targets);
+        if (hit === undefined) hits.set(e.targets, (hit = e.targets.some((ip) => healthChanged.has(ip))));
+        if (hit) {
+          touched.add(name);
+          break;
+        }
+      }
+    }
+  }
   const replan = [...touched].sort();
   const out: NameLists = { capped: [], held: [], dropped: [], history: [] };
   const planned = new Map<string, readonly string[] | undefined>();
@@ -473,7 +460,7 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo): PlanMemo
     held: out.held,
     dropped: out.dropped,
   };
-  return { entries: [...input.entries], byName, names, health, allDroppedRule: input.allDroppedRule, maxTargets: input.maxTargets, result };
+  return { entries: [...input.entries], byName, names, health, allDroppedRule: input.allDroppedRule, maxTargets: input.maxTargets, pools: input.pools, result };
 }
 
 /** nodeIps after re-planning some names: an IP only they served is looked for in the other names before it goes. */
@@ -495,6 +482,8 @@ function nodeIpsAfter(prev: PlanResult, planned: ReadonlyMap<string, readonly st
     }
     for (const ip of maybeGone) now.delete(ip);
   }
+  // An IP that turned unusable leaves, even while a held name still serves it.
+  for (const ip of now) if (health.ipGated.get(ip) !== true) now.delete(ip);
   if (now.size === before.size && [...now].every((ip) => before.has(ip))) return prev.data.nodeIps;
   return sortIps(now);
 }

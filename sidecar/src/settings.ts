@@ -37,7 +37,7 @@ export const DEFAULT_DEBOUNCE_MS = 20;
 export const DEFAULT_MAX_DELAY_MS = 250;
 export const DEFAULT_ALL_DROPPED_RULE: AllDroppedRule = "keep-last";
 /**
- * Addresses served per name, chosen per name by rendezvous hashing (plan.ts): enough to spread
+ * Addresses served per name, chosen by rendezvous hashing within a pool (subset.ts): enough to spread
  * and fail over, few enough that dnsmasq re-reads a node flip quickly when every Ingress lists
  * every node (10,000 names x 8 = 80,000 records instead of 640,000 at 64).
  */

@@ -1,15 +1,16 @@
 /** The pure parts of the dnsmasq change measurement: the workload's shapes and the prober's arithmetic. */
 import { test } from "node:test";
-import { rendezvousSubset } from "../../sidecar/src/plan";
+import { cappedSubset } from "../../sidecar/src/subset";
+import { DEFAULT_HOSTS_SHARDS, shardOf } from "../../sidecar/src/sink/shards";
 import * as assert from "node:assert/strict";
 import { changedNames, ChangeWorkload, NEW_NODE_IP, recordCount } from "../../bench/changeWorkload";
 import { answeredShare, answerMatches, longestGap, type ProbeAnswer } from "../helpers/prober";
 
-test("shared shape: every name lists every node and serves its own rendezvous subset of 8; a flip changes only the names whose subset had the node", () => {
+test("shared shape: every name lists every node and serves its capped subset of 8 (its file's pool); a flip changes only the names whose subset had the node", () => {
   const w = new ChangeWorkload({ shape: "shared", names: 400 });
   const base = w.data();
   const all = [...base.records.entries()];
-  assert.ok(all.every(([name, ips]) => ips.length === 8 && ips.join() === rendezvousSubset(name, w.nodeIps, 8).join()), "each name its own 8");
+  assert.ok(all.every(([name, ips]) => ips.length === 8 && ips.join() === cappedSubset(name, shardOf(name, DEFAULT_HOSTS_SHARDS), w.nodeIps, w.nodeIps, 8, DEFAULT_HOSTS_SHARDS).join()), "each name its own 8");
   assert.ok(new Set(all.map(([, ips]) => ips.join())).size > 300, "the subsets differ from name to name");
   assert.equal(recordCount(base), 400 * 8);
   const flip = w.flipNode();

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { systemClock, type Clock } from "../../sidecar/src/clock";
-import { Controller } from "../../sidecar/src/controller";
+import { Controller, HELD_WRITE_RETRY_MS } from "../../sidecar/src/controller";
 import { createMemoryLogger } from "../../sidecar/src/log";
 import { parseLabelSelector } from "../../lib/k8s/labelSelector";
 import { SourceStore } from "../../sidecar/src/source/store";
@@ -50,6 +50,31 @@ describe("Controller", () => {
     assert.equal(sink.writes.length, 1);
     assert.deepEqual(sink.last?.records.get("a.apps.example.com"), ["10.0.0.1"]);
     assert.equal(ctl.health().ready, true);
+  });
+
+  it("a write the sink held back: started (startupz) but not ready, written again soon until the sink takes it all", async () => {
+    const clock = new FakeClock();
+    const { sink, store, ctl, logger } = setup(clock);
+    sink.holdNext = 2;
+    store.upsert("Ingress", ingress("web", "a", ["a.apps.example.com"], ["10.0.0.1"]));
+    await ctl.start();
+    await clock.advance(100);
+    assert.equal(sink.writes.length, 1);
+    let h = ctl.health();
+    assert.equal(h.started, true, "startupz passes: dnsmasq may start now");
+    assert.equal(h.ready, false);
+    assert.match(h.readyProblems.join(), /held back until dnsmasq answers/);
+    await clock.advance(HELD_WRITE_RETRY_MS);
+    assert.equal(sink.writes.length, 2, "the same data written again, not skipped as unchanged");
+    assert.equal(ctl.health().ready, false);
+    await clock.advance(HELD_WRITE_RETRY_MS);
+    assert.equal(sink.writes.length, 3);
+    h = ctl.health();
+    assert.equal(h.ready, true, h.readyProblems.join());
+    assert.equal(ctl.metrics.writeErrors.get(), 0, "a hold is not a failure");
+    await clock.advance(5000);
+    assert.equal(sink.writes.length, 3, "no more writes once the sink took it all");
+    assert.equal(logger.lines.filter((l) => l.msg === "hosts files held back until dnsmasq answers").length, 2);
   });
 
   it("restarts a failed watch with exponential backoff, reset after a successful start", async () => {

@@ -53,13 +53,20 @@ export class RecordingSink implements HostsSink {
   readonly writes: Array<{ at: number; data: HostsData }> = [];
   /** The next N writes reject. */
   failNext = 0;
+  /** The next N writes report `held` (only part written, as the writer's fresh-start hold does). */
+  holdNext = 0;
   constructor(private readonly now: () => number = () => performance.now()) {}
-  async write(data: HostsData): Promise<void> {
+  async write(data: HostsData): Promise<{ held: boolean }> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error("disk full (simulated)");
     }
     this.writes.push({ at: this.now(), data });
+    if (this.holdNext > 0) {
+      this.holdNext--;
+      return { held: true };
+    }
+    return { held: false };
   }
   get last(): HostsData | undefined {
     return this.writes.at(-1)?.data;

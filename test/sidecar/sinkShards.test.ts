@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeCanonicalName } from "../../lib/dns/names";
+import { DEFAULT_HOSTS_FILE } from "../../lib/config/defaults";
 import type { HostsData } from "../../sidecar/src/model";
 import { AtomicHostsWriter, nodeWriterFs, type WriterFs } from "../../sidecar/src/sink/atomicWriter";
 import { HostsDataError } from "../../sidecar/src/sink/renderHosts";
@@ -180,4 +181,40 @@ test("a failed rename in the middle of a multi-shard write: rejects, and the nex
 
 test("shards outside 1..4096 are refused", () => {
   for (const shards of [0, -1, 1.5, 5000]) assert.throws(() => new AtomicHostsWriter({ shards }), /shards must be an integer/);
+});
+
+test("fresh-start hold: on a fresh directory only the nodes file until dnsmasq answers, then every shard; never on a directory with our files", async (t) => {
+  const dir = tempDir(t);
+  let up = false;
+  let now = 0;
+  const logs: string[] = [];
+  const w = new AtomicHostsWriter({ dir, shards: K, now: () => now, log: (_l, msg) => logs.push(msg), holdFreshStart: { dnsmasqUp: async () => up, maxHoldMs: 10_000 } });
+  const first = await w.write(data());
+  assert.equal(first.held, true);
+  assert.deepEqual(readdirSync(dir).filter((f) => !f.startsWith(".")), [nodesFileName(DEFAULT_HOSTS_FILE)]);
+  now = 500;
+  assert.equal((await w.write(data())).held, true, "still held while dnsmasq is silent");
+  up = true;
+  const full = await w.write(data());
+  assert.equal(full.held, false);
+  assert.equal([...readBack(dir).names.keys()].filter((n) => n.startsWith("h")).length, 60);
+  assert.equal(full.written.includes(nodesFileName(DEFAULT_HOSTS_FILE)), false, "the nodes file was already right");
+  up = false;
+  assert.equal((await w.write(data({ bump: 3 }))).held, false, "the hold is over for good once dnsmasq answered");
+
+  // A writer that starts beside files already there (a restarted sidecar) holds nothing.
+  let asked = 0;
+  const again = new AtomicHostsWriter({ dir, shards: K, log: () => undefined, holdFreshStart: { dnsmasqUp: async () => (asked++, false) } });
+  assert.equal((await again.write(data())).held, false);
+  assert.equal(asked, 0);
+
+  // dnsmasq never answering: everything is written once maxHoldMs is over, with a warning.
+  const other = tempDir(t);
+  now = 0;
+  const late = new AtomicHostsWriter({ dir: other, shards: K, now: () => now, log: (_l, msg) => logs.push(msg), holdFreshStart: { dnsmasqUp: async () => false, maxHoldMs: 1000 } });
+  assert.equal((await late.write(data())).held, true);
+  now = 1000;
+  assert.equal((await late.write(data())).held, false);
+  assert.equal([...readBack(other).names.keys()].filter((n) => n.startsWith("h")).length, 60);
+  assert.ok(logs.some((m) => m.includes("still does not answer")), logs.join("\n"));
 });

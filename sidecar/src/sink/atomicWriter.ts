@@ -34,11 +34,12 @@ import { join } from "node:path";
 import { DEFAULT_HOSTS_DIR, DEFAULT_HOSTS_FILE } from "../../../lib/config/defaults";
 import type { HostsData, HostsSink } from "../model";
 import type { DnsmasqBarrier } from "./dnsBarrier";
-import { HostsDataError, renderHostsFile } from "./renderHosts";
+import { HostsDataError, renderHostsFile, validateHostsData } from "./renderHosts";
 import {
   DEFAULT_HOSTS_SHARDS,
   isHostsFileName,
   MAX_HOSTS_SHARDS,
+  nodesFileName,
   partitionHostsData,
   samePart,
   shardHeader,
@@ -70,6 +71,11 @@ export interface WriteResult {
   readonly totalMs: number;
   /** True when SIGHUP was delivered to dnsmasq. */
   readonly signalled: boolean;
+  /**
+   * True when only the nodes file was written because dnsmasq does not answer yet on a fresh
+   * directory (AtomicHostsWriterOptions.holdFreshStart): write again soon for the rest.
+   */
+  readonly held: boolean;
 }
 
 /** The open-file operations the writer needs (node's FileHandle has them). */
@@ -127,7 +133,32 @@ export interface AtomicHostsWriterOptions {
    * @default undefined (no pacing)
    */
   readonly barrier?: DnsmasqBarrier;
+  /**
+   * Hold the name shards back on a fresh directory until dnsmasq answers. Why: dnsmasq sizes its
+   * hash table once, from what it reads at start (cache-size plus every name then in the
+   * directory, src/cache.c rehash()), and each record of every later re-read scans the whole table
+   * (add_hosts_entry()). Started on 80,000 records its table is 8x bigger than started on the
+   * nodes file alone, and every change after costs it ~2.8x more CPU (1,511 against 542 ms for
+   * re-reading 80,000 records; dnsmasq 2.90, measured). In the pod dnsmasq starts only after the
+   * sidecar's first write, so that write holds the shards back: it writes the nodes file, reports
+   * `held`, and the first write after dnsmasq answers adds the shards (paced). Meanwhile the names
+   * reach the responder (dnsmasq forwards what its files lack), so use this only with one.
+   * Applies to the first write of this writer when none of its files are on disk (a sidecar that
+   * restarts beside a running dnsmasq holds nothing), and ends after `maxHoldMs` in any case.
+   * @default undefined (no hold)
+   */
+  readonly holdFreshStart?: FreshStartHold;
 }
+
+export interface FreshStartHold {
+  /** Resolves true once dnsmasq answers (a short DNS probe), false if it does not. */
+  readonly dnsmasqUp: () => Promise<boolean>;
+  /** Hold at most this long from the first write. @default DEFAULT_FRESH_HOLD_MS */
+  readonly maxHoldMs?: number;
+}
+
+/** Longest fresh-start hold: dnsmasq starts within seconds of the sidecar's first write in the pod. */
+export const DEFAULT_FRESH_HOLD_MS = 30_000;
 
 export const nodeWriterFs: WriterFs = {
   readText: (path) => nodeFs.readFile(path, "utf8"),
@@ -159,6 +190,9 @@ export class AtomicHostsWriter implements HostsSink {
   private readonly mode: number;
   private readonly pidFile: string | undefined;
   private readonly barrier: DnsmasqBarrier | undefined;
+  private readonly hold: FreshStartHold | undefined;
+  /** When the fresh-start hold began; "done" once it no longer applies. */
+  private holdSince: number | "done" | undefined;
   private tempSeq = 0;
   private sweptStaleTemps = false;
   /** Content of each of our files as it is on disk; undefined until the directory was read once. */
@@ -187,6 +221,8 @@ export class AtomicHostsWriter implements HostsSink {
     this.mode = opts.mode ?? 0o644;
     this.pidFile = opts.pidFile;
     this.barrier = opts.barrier;
+    this.hold = opts.holdFreshStart;
+    if (this.hold === undefined || this.shards === 1) this.holdSince = "done";
   }
 
   write(data: HostsData): Promise<WriteResult> {
@@ -197,11 +233,38 @@ export class AtomicHostsWriter implements HostsSink {
     return run;
   }
 
+  /** Whether this write holds the shards back (see holdFreshStart). */
+  private async holding(): Promise<boolean> {
+    if (this.holdSince === "done" || this.hold === undefined) return false;
+    const now = this.now();
+    if (this.holdSince === undefined) {
+      const onDisk = this.onDisk ?? (this.onDisk = await this.readOurFiles());
+      if (onDisk.size > 0) {
+        this.holdSince = "done";
+        return false;
+      }
+      this.holdSince = now;
+    }
+    const maxHoldMs = this.hold.maxHoldMs ?? DEFAULT_FRESH_HOLD_MS;
+    if (await this.hold.dnsmasqUp()) {
+      this.holdSince = "done";
+      return false;
+    }
+    if (now - this.holdSince >= maxHoldMs) {
+      this.log("warn", "dnsmasq still does not answer: writing every hosts file without waiting for it", { heldMs: Math.round(now - this.holdSince) });
+      this.holdSince = "done";
+      return false;
+    }
+    return true;
+  }
+
   private async writeNow(data: HostsData, start: number): Promise<WriteResult> {
+    const held = await this.holding();
     const t0 = this.now();
-    const parts = partitionHostsData(data, this.fileName, this.shards);
-    const rendered = this.renderChanged(parts);
-    const t1 = this.now();
+    const all = partitionHostsData(data, this.fileName, this.shards);
+    const parts = held ? new Map([...all].filter(([name]) => name === nodesFileName(this.fileName))) : all;
+    const candidates = this.changedParts(parts);
+    let renderMs = this.now() - t0;
     const written: string[] = [];
     const removed: string[] = [];
     let appliedMs = 0;
@@ -216,7 +279,6 @@ export class AtomicHostsWriter implements HostsSink {
       // cross-file duplicate dropping). Otherwise only files no part needs.
       const foreign = [...onDisk].some(([, content]) => shardsOfContent(content) !== this.shards);
       const toRemove = [...onDisk.keys()].filter((name) => foreign || !parts.has(name));
-      const toWrite = [...rendered].filter(([name, content]) => onDisk.get(name) !== content);
       let paced = this.barrier !== undefined;
       const applied = async (): Promise<void> => {
         if (!paced || this.barrier === undefined) return;
@@ -230,31 +292,42 @@ export class AtomicHostsWriter implements HostsSink {
         }
         appliedMs += this.now() - b0;
       };
-      const prepareAt = (i: number): Promise<string> | undefined => {
-        const next = toWrite[i];
-        if (next === undefined) return undefined;
-        const p = this.prepare(next[0], next[1]);
-        // Awaited later; a failure meanwhile must not count as unhandled.
-        p.catch(() => undefined);
-        return p;
+      // Each file is rendered just before it is written: with a barrier, while dnsmasq re-reads
+      // the one before, so a change touching every file costs the render of one file up front,
+      // not of all of them.
+      let next = 0;
+      const nextToWrite = (): { name: string; content: string; temp: Promise<string> } | undefined => {
+        while (next < candidates.length) {
+          const [name, part] = candidates[next++] as [string, HostsPart];
+          const r0 = this.now();
+          const content = this.renderPart(part);
+          renderMs += this.now() - r0;
+          if (onDisk.get(name) === content) continue;
+          const temp = this.prepare(name, content);
+          // Awaited later; a failure meanwhile must not count as unhandled.
+          temp.catch(() => undefined);
+          return { name, content, temp };
+        }
+        return undefined;
       };
-      preparing = prepareAt(0);
       for (const name of toRemove) {
         await this.remove(name);
         onDisk.delete(name);
         removed.push(name);
         await applied();
       }
-      for (let i = 0; i < toWrite.length; i++) {
-        const [name, content] = toWrite[i] as [string, string];
-        unrenamed = await preparing;
+      let file = nextToWrite();
+      preparing = file?.temp;
+      while (file !== undefined) {
+        unrenamed = await file.temp;
         preparing = undefined;
-        await this.fs.rename(unrenamed as string, join(this.dir, name));
+        await this.fs.rename(unrenamed, join(this.dir, file.name));
         unrenamed = undefined;
-        onDisk.set(name, content);
-        written.push(name);
-        // The next temp file is written and synced while dnsmasq re-reads this one.
-        preparing = prepareAt(i + 1);
+        onDisk.set(file.name, file.content);
+        written.push(file.name);
+        // The next file is rendered, written and synced while dnsmasq re-reads this one.
+        file = nextToWrite();
+        preparing = file?.temp;
         await applied();
       }
       if (written.length > 0 || removed.length > 0) await this.syncDir();
@@ -265,8 +338,8 @@ export class AtomicHostsWriter implements HostsSink {
       const signalled = changed ? await this.signal() : false;
       const end = this.now();
       return {
-        changed, path: this.path, written, removed, bytes, renderMs: t1 - t0, writeMs: end - t1 - appliedMs, appliedMs,
-        paced: paced && changed, totalMs: end - start, signalled,
+        changed, path: this.path, written, removed, bytes, renderMs, writeMs: end - t0 - renderMs - appliedMs, appliedMs,
+        paced: paced && changed, totalMs: end - start, signalled, held,
       };
     } catch (err) {
       const leftover = [unrenamed, await preparing?.catch(() => undefined)];
@@ -280,26 +353,27 @@ export class AtomicHostsWriter implements HostsSink {
     }
   }
 
-  /** Renders the parts that differ from the last successful write; every problem of every part at once. */
-  private renderChanged(parts: ReadonlyMap<string, HostsPart>): Map<string, string> {
-    const out = new Map<string, string>();
+  /**
+   * The parts that may differ from what is on disk (all but those equal to the last successful
+   * write's), in write order, after checking every one: all problems of all parts at once, and
+   * nothing touched, when any is invalid.
+   */
+  private changedParts(parts: ReadonlyMap<string, HostsPart>): [string, HostsPart][] {
+    const out: [string, HostsPart][] = [];
     const problems = new Set<string>();
     for (const [name, part] of parts) {
-      const known = this.onDisk?.get(name);
-      if (known !== undefined && samePart(this.lastParts.get(name)?.data, part.data)) {
-        out.set(name, known);
-        continue;
-      }
-      try {
-        const body = this.render(part.data);
-        out.set(name, this.shards === 1 ? body : `${shardHeader(part.label, this.shards)}\n${body}`);
-      } catch (err) {
-        if (!(err instanceof HostsDataError)) throw err;
-        for (const p of err.problems) problems.add(p);
-      }
+      if (this.onDisk?.get(name) !== undefined && samePart(this.lastParts.get(name)?.data, part.data)) continue;
+      for (const p of validateHostsData(part.data)) problems.add(p);
+      out.push([name, part]);
     }
     if (problems.size > 0) throw new HostsDataError([...problems]);
     return out;
+  }
+
+  /** One file's bytes: the shard header (K > 1) and the rendered part. */
+  private renderPart(part: HostsPart): string {
+    const body = this.render(part.data);
+    return this.shards === 1 ? body : `${shardHeader(part.label, this.shards)}\n${body}`;
   }
 
   /**

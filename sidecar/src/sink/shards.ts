@@ -41,9 +41,18 @@ import type { HostsData } from "../model";
  *   names on one line: a line shares nothing). dnsmasq answers nothing
  *   meanwhile; the writer's barrier (dnsBarrier.ts) makes that one file's
  *   re-read, not every changed file's.
- * - A node flip touches every file (a node's names are spread over all of
- *   them, and a name must stay in one file, see above), so it costs dnsmasq
- *   about one re-read of everything plus one cache walk per file.
+ * - A node flip touches every file that holds a name serving the node: all of
+ *   them when each name lists its own few nodes (a name must stay in one file,
+ *   see above), so it costs dnsmasq about one re-read of everything plus one
+ *   cache walk per file; only the few whose pools hold the node when the names
+ *   are capped from one shared list (a DaemonSet controller; subset.ts, which
+ *   uses shardOf() for its pools). Tested measures of alternatives, dnsmasq
+ *   2.90, 80,000 records: files by address instead of by name keep a flip in
+ *   one file but scatter a name's records in memory, +30% CPU per query
+ *   (15.5 -> 20.3 us), and a one-name change then rewrites several files;
+ *   many names per line cost the same as one per line (add_hosts_entry() scans
+ *   per name); SIGHUP re-reads everything at ~1.7 us per record, but answers
+ *   nothing for the 110-140 ms it takes.
  * - Every answer: dnsmasq looks up the file of each record it answers in a
  *   linked list of all hosts files (record_source(), called for its query
  *   log even with logging off), so more files make every query slower.
