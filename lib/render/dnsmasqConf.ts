@@ -49,6 +49,12 @@ import { RESPONDER_HOST } from "../dns/responder";
  * plain file is ~12% higher with 20,000 than with 50,000 (~7% with 40,000).
  * 20,000 is what keeps a flip inside the 500 ms budget; `npm run bench`
  * prints the qps cost against a plain file at 50,000 in the same run.
+ * Smaller does not help: at ~62,000 records a flip cost 319-325 ms with
+ * 20,000 (2,048 buckets), 327-329 with 10,240 and 384 with 5,120 (longer
+ * chains to walk), and queries got slower. All of this holds only when
+ * dnsmasq starts on few names: a start on every name sizes the table for
+ * them (names / 10 buckets) and a flip then cost 1,511 ms at 80,000 records,
+ * hence the sidecar's fresh-start hold (sink/atomicWriter.ts).
  * Memory (VmRSS, dnsmasq 2.90): 11.6 MiB with the bench's 50,000 records
  * loaded (14.8 MiB with 50,000), far under the container's 128Mi limit
  * (lib/chart/cdnsChart.ts DEFAULT_DNSMASQ_RESOURCES).

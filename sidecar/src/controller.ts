@@ -30,7 +30,7 @@ import { systemClock } from "./clock";
 import { Debouncer } from "./debounce";
 import type { Logger } from "./log";
 import { SidecarMetrics } from "./metrics";
-import type { HostsData, HostsSink } from "./model";
+import type { HostsData, HostsSink, SinkOutcome } from "./model";
 import { diffHostsData, planHostsData, type AllDroppedRule } from "./plan";
 import type { DnsFront } from "./responder/front";
 import type { Ignored } from "./source/context";
@@ -343,6 +343,7 @@ export class Controller {
   private async runReconcile(): Promise<void> {
     if (!this.everSynced || this.stopping) return;
     this.metrics.reconciles.inc();
+    const p0 = performance.now();
     const snap = this.deps.source.snapshot();
     this.reportIgnored(snap.ignored);
     const plan = planHostsData({
@@ -357,6 +358,7 @@ export class Controller {
     this.metrics.heldNames.set(plan.held.length);
     const hosts = this.stage(plan.data);
     const diff = diffHostsData(this.written, hosts);
+    const planMs = performance.now() - p0;
     if (diff.unchanged && !this.writeFailed && !this.writeHeld) {
       this.deps.front?.afterWrite(hosts, true);
       this.metrics.writesSkipped.inc();
@@ -364,8 +366,9 @@ export class Controller {
       return;
     }
     const started = performance.now();
+    let outcome: SinkOutcome | void;
     try {
-      const outcome = await this.deps.sink.write(hosts);
+      outcome = await this.deps.sink.write(hosts);
       this.writeHeld = outcome?.held === true;
       if (this.writeHeld) {
         // Not written: the next reconcile writes again (nothing is compared against held data).
@@ -419,6 +422,10 @@ export class Controller {
       changed: show(diff.changed),
       held: show(plan.held),
       ms: Math.round(seconds * 1000 * 10) / 10,
+      planMs: Math.round(planMs * 10) / 10,
+      ...(outcome?.written === undefined ? {} : { files: outcome.written.length }),
+      ...(outcome?.renderMs === undefined ? {} : { renderMs: Math.round(outcome.renderMs) }),
+      ...(outcome?.appliedMs === undefined ? {} : { dnsmasqMs: Math.round(outcome.appliedMs) }),
     });
   }
 

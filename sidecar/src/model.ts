@@ -89,5 +89,15 @@ export type IgnoreReason =
  */
 export interface HostsSink {
   /** Resolves once written; `held`: only part was written, waiting for dnsmasq (write again soon). */
-  write(data: HostsData): Promise<{ readonly held?: boolean } | void>;
+  write(data: HostsData): Promise<SinkOutcome | void>;
+}
+
+/** What a write tells the controller (for its log; only `held` changes what it does). */
+export interface SinkOutcome {
+  readonly held?: boolean;
+  /** Files replaced. */
+  readonly written?: readonly string[];
+  /** ms spent rendering, and waiting for dnsmasq to re-read each file (the barrier). */
+  readonly renderMs?: number;
+  readonly appliedMs?: number;
 }

@@ -17,10 +17,10 @@
  *   `c` depends on the listed count (the status), not on health, so health never moves a pool.
  * - A name serves its best `k` of its pool's healthy addresses (rendezvous by name and address),
  *   topped up with its best healthy addresses outside the pool when the pool has fewer than `k`.
- * A node flip then changes names in the `c` files whose pools hold the node (4 of 16 at 100 listed
+ * A node flip then changes names in the `c` files whose pools hold the node (8 of 32 at 100 listed
  * nodes); a new node in every status joins `c` pools, and the names that take it are in those files.
  * The price is balance: names per address vary more than with one draw per name (10,000 names x 8
- * of 100 addresses, 16 pools: 684..976 names per address, relative deviation 7.5%, against
+ * of 100 addresses, 32 pools: 680..893 names per address, relative deviation 5.8%, against
  * 731..864 and 3.2% for one draw per name; test/sidecar/subset.test.ts bounds it).
  *
  * With `listed` <= `k` there is nothing to choose: every healthy address is served.

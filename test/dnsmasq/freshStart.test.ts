@@ -17,7 +17,7 @@ import { healthName } from "../../lib/dns/names";
 import type { HostsData } from "../../sidecar/src/model";
 import { AtomicHostsWriter } from "../../sidecar/src/sink/atomicWriter";
 import { createDnsBarrier } from "../../sidecar/src/sink/dnsBarrier";
-import { nodesFileName } from "../../sidecar/src/sink/shards";
+import { DEFAULT_HOSTS_SHARDS, nodesFileName } from "../../sidecar/src/sink/shards";
 import { startDnsmasq } from "../helpers/dnsmasq";
 import { freePort, randomLoopback } from "../helpers/ports";
 import { sweep } from "../helpers/prober";
@@ -53,7 +53,7 @@ test("fresh start: dnsmasq starts on the nodes file alone, the shards follow thr
   const second = await writer.write(data());
   assert.equal(second.held, false);
   assert.equal(second.paced, true, "the shards went in one at a time, each confirmed by the barrier");
-  assert.equal(second.written.length, 16);
+  assert.equal(second.written.length, DEFAULT_HOSTS_SHARDS);
 
   const log = d.output();
   // What dnsmasq read before its first inotify event: its start-up read, which sizes its table.

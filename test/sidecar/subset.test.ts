@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { cappedSubset, poolsOf, poolsPerAddress, rendezvousSubset } from "../../sidecar/src/subset";
 import { shardOf } from "../../sidecar/src/sink/shards";
 
-const POOLS = 16;
+const POOLS = 32;
 const K = 8;
 const listed = Array.from({ length: 100 }, (_, i) => `10.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
 const names = Array.from({ length: 10_000 }, (_, i) => `app-${i}.apps.example.com`);
@@ -35,7 +35,7 @@ describe("cappedSubset (the cap's pools)", () => {
     const before = serveAll(listed, listed);
     const gone = listed[37] as string;
     const c = poolsPerAddress(listed.length, K, POOLS);
-    assert.equal(c, 4);
+    assert.equal(c, 8, "8 of 32 pools per address at 100 listed");
     const after = serveAll(listed, listed.filter((ip) => ip !== gone));
     const files = new Set<number>();
     let changed = 0;

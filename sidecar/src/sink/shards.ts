@@ -56,14 +56,17 @@ import type { HostsData } from "../model";
  * - Every answer: dnsmasq looks up the file of each record it answers in a
  *   linked list of all hosts files (record_source(), called for its query
  *   log even with logging off), so more files make every query slower.
- * Measured at 10,000 names over 100 nodes, 2..8 addresses each (~50,000
+ * Measured at 12,500 names over 100 nodes, 2..8 addresses each (~62,000
  * records), cache-size 20,000, dnsmasq CPU time from /proc/<pid>/schedstat
- * (2 vCPUs, shared with other work): a node flip, paced, costs ~265 ms with
- * 16 shards (the longest single file ~18 ms) against ~330 ms with 32 (~12
- * ms) and ~250 ms with 8 (~35 ms); dnsmasq CPU per query with 16 shards is
- * 0.97-0.98x that of one plain file. npm run bench has the wall-clock numbers.
+ * (2 vCPUs, shared with other work): rewriting every file costs dnsmasq about
+ * the same with 16, 32 or 64 files (320-360 ms) and so does a query (12.7-13.4
+ * us with 16 and 32 files, 13.7-15.5 with 64). What the count changes is the
+ * longest pause and the cost of one file: on the real path (npm run bench,
+ * 10,000 Ingresses), going from 16 to 32 files took the longest silence
+ * during a node flip from 40-65 ms to 23-38 ms and one Ingress change from p99
+ * 121-149 ms to 65-103 ms; a capped flip (DaemonSet) rewrites 8 of 32 files.
  */
-export const DEFAULT_HOSTS_SHARDS = 16;
+export const DEFAULT_HOSTS_SHARDS = 32;
 export const MAX_HOSTS_SHARDS = 4096;
 
 /** First line of every shard file when K > 1; tells a restarted writer which K wrote the directory. */
