@@ -94,7 +94,7 @@ export interface HealthReport {
 }
 
 /** How soon a write the sink held (waiting for dnsmasq to answer) is tried again. */
-export const HELD_WRITE_RETRY_MS = 200;
+export const HELD_WRITE_RETRY_MS = 100;
 
 export const DEFAULT_STUCK_WATCH_MS = 80_000;
 export const DEFAULT_WRITE_FAILURE_LIVENESS_MS = 60_000;

@@ -23,7 +23,7 @@ function dnsmasqProbe(dnsmasq: { readonly host: string; readonly port: number },
 }
 
 /** How long the fresh-start probe waits for dnsmasq: it answers in well under a millisecond once up. */
-const FRESH_HOLD_PROBE_MS = 150;
+const FRESH_HOLD_PROBE_MS = 50;
 
 /**
  * The sidecar wired to a real API server and the real atomic writer: what the container runs,

@@ -112,7 +112,7 @@ export class SidecarMetrics {
   readonly lastSync = new Gauge("cdns_sidecar_last_sync_timestamp_seconds", "Unix time of the last reconcile with every watch up and the hosts data written or already current.");
   readonly watchUp = new Gauge("cdns_sidecar_watch_up", "1 when the watch of this kind is running, 0 while it is down.", true);
   readonly watchRestarts = new Counter("cdns_sidecar_watch_restarts_total", "Watch restarts after an error, by kind.", true);
-  readonly listPages = new Counter("cdns_sidecar_list_pages_total", "List pages read from the API server, by kind (lists are paged).", true);
+  readonly listPages = new Counter("cdns_sidecar_list_pages_total", "List pages read from the API server, by kind (a streamed list counts as one page).", true);
   readonly relists = new Counter("cdns_sidecar_relists_total", "Full relists after a 410 Gone (resourceVersion too old), by kind.", true);
   readonly reconciles = new Counter("cdns_sidecar_reconciles_total", "Reconciles run.");
   readonly writes = new Counter("cdns_sidecar_writes_total", "Successful hosts data writes.");

@@ -1,4 +1,8 @@
-/** A small fake Kubernetes API server on loopback: list and watch of Ingresses and Nodes. */
+/**
+ * A small fake Kubernetes API server on loopback: list and watch of Ingresses and Nodes. A watch
+ * asking for its initial events (a streamed list) gets the 400 an API server with the WatchList
+ * feature gate off sends, so the sidecar pages here; the rig tests cover streamed lists.
+ */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -26,6 +30,11 @@ export class FakeApiServer {
     const kind = url.pathname === "/apis/networking.k8s.io/v1/ingresses" ? "ingresses" : url.pathname === "/api/v1/nodes" ? "nodes" : undefined;
     if (kind === undefined) {
       res.writeHead(404).end();
+      return;
+    }
+    if (watch && url.searchParams.get("sendInitialEvents") === "true") {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", code: 400, reason: "Invalid", message: "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled" }));
       return;
     }
     if (!watch) {

@@ -243,7 +243,10 @@ export class AtomicHostsWriter implements HostsSink {
         this.holdSince = "done";
         return false;
       }
+      // In the pod dnsmasq starts after this first write: hold without asking it (the probe's
+      // timeout would only delay /startupz). A dnsmasq already up is found on the next write.
       this.holdSince = now;
+      return true;
     }
     const maxHoldMs = this.hold.maxHoldMs ?? DEFAULT_FRESH_HOLD_MS;
     if (await this.hold.dnsmasqUp()) {

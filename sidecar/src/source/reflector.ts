@@ -3,7 +3,14 @@
  * client-node informer it replaces listed without `limit`, kept whole objects, set no watch
  * timeout, and a watch whose API server vanished behind a service IP stayed silent ~12 minutes):
  *
- * - lists in pages (`limit`, `continue`); an expired continue token starts the list again;
+ * - lists as one stream where the API server can (a watch with `sendInitialEvents`, the WatchList
+ *   feature, on by default since Kubernetes 1.34): every object arrives as an ADDED event, then a
+ *   bookmark marks the end of the list and the same response goes on as the watch. No pages, no
+ *   round trips between them, and one small event parsed at a time instead of a page (10,000
+ *   realistic Ingresses listing 100 nodes each, the bundle on kube-apiserver 1.37, measured:
+ *   start to /startupz 2.34-2.44 s paged by 50, 1.47-1.53 s streamed; RSS 120-125 MiB against
+ *   99-104). A server that refuses it (the feature gate off) gets paged lists from then on;
+ * - lists in pages (`limit`, `continue`) otherwise; an expired continue token starts the list again;
  * - every object is trimmed (trim.ts) before it reaches the store;
  * - each watch asks the server to end it after `watchTimeoutSeconds`, and is aborted by the
  *   client if it is still open `watchGraceMs` later: a frozen or unreachable API server is
@@ -62,7 +69,24 @@ export interface ReflectorOptions {
   readonly watchGraceMs?: number;
   /** Response headers, and silence within a list body, may take this long. @default DEFAULT_REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
+  /** Try a streamed list (watch with sendInitialEvents) before paging. @default true */
+  readonly watchList?: boolean;
 }
+
+/** A watch response being read; `ended` settles when it ends: true for a 410 ERROR event. */
+interface Stream {
+  readonly ended: Promise<boolean>;
+}
+
+/** The list part of a streamed list: the keys seen, and what to do at its end bookmark. */
+interface InitialEvents {
+  readonly seen: Set<string>;
+  done: boolean;
+  readonly end: () => void;
+}
+
+/** The annotation of the bookmark that ends a streamed list's initial events. */
+const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
 
 /** 410 Gone: the resourceVersion (or continue token) is older than what the server still has. */
 class Gone extends Error {}
@@ -94,6 +118,8 @@ export class Reflector implements WatchSource {
   private readonly watchTimeoutSeconds: number;
   private readonly watchGraceMs: number;
   private readonly requestTimeoutMs: number;
+  /** Streamed lists: undefined until the server took or refused one. */
+  private watchListOn: boolean | undefined;
   /** Lists and watches done, for metrics and tests. */
   readonly counts = { lists: 0, listPages: 0, watches: 0, gone: 0, events: 0 };
 
@@ -110,6 +136,12 @@ export class Reflector implements WatchSource {
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
     this.watchGraceMs = opts.watchGraceMs ?? DEFAULT_WATCH_GRACE_MS;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (opts.watchList === false) this.watchListOn = false;
+  }
+
+  /** Whether lists are streamed (true), paged (false), or not tried yet (undefined). */
+  get streamsLists(): boolean | undefined {
+    return this.watchListOn;
   }
 
   onError(cb: (err: unknown) => void): void {
@@ -126,8 +158,8 @@ export class Reflector implements WatchSource {
     const ac = new AbortController();
     this.abort = ac;
     try {
-      const res = await this.sync(ac.signal);
-      void this.follow(res, ac.signal);
+      const stream = await this.sync(ac.signal);
+      void this.follow(stream, ac.signal);
     } catch (err) {
       if (!ac.signal.aborted) this.fail(err);
     }
@@ -148,36 +180,109 @@ export class Reflector implements WatchSource {
     this.lastActivityAt = this.now();
   }
 
-  /** Lists when needed and opens a watch; relists once when the watch says 410. */
-  private async sync(signal: AbortSignal): Promise<IncomingMessage> {
-    if (this.resourceVersion === undefined) await this.list(signal);
+  /** Lists when needed and opens a watch; lists again once when the watch says 410. */
+  private async sync(signal: AbortSignal): Promise<Stream> {
     try {
-      return await this.openWatch(signal);
+      return await this.resume(signal);
     } catch (err) {
       if (!(err instanceof Gone)) throw err;
       this.counts.gone++;
       this.observer?.relistAfterGone(this.opts.kind);
-      await this.list(signal);
-      return this.openWatch(signal);
+      this.resourceVersion = undefined;
+      return this.resume(signal);
     }
   }
 
-  /** Reads watch streams until aborted or failed; reopens (and relists on 410) in between. */
-  private async follow(first: IncomingMessage, signal: AbortSignal): Promise<void> {
-    let res = first;
+  /** A watch from the last resourceVersion; without one, a streamed list, or a paged list and a watch. */
+  private async resume(signal: AbortSignal): Promise<Stream> {
+    if (this.resourceVersion === undefined) {
+      if (this.watchListOn !== false) {
+        const streamed = await this.streamList(signal);
+        if (streamed !== undefined) return streamed;
+      }
+      await this.list(signal);
+    }
+    return { ended: this.consume(await this.openWatch(signal), signal) };
+  }
+
+  /** Reads watch streams until aborted or failed; reopens (and lists again on 410) in between. */
+  private async follow(first: Stream, signal: AbortSignal): Promise<void> {
+    let stream = first;
     try {
       for (;;) {
-        const gone = await this.consume(res, signal);
+        const gone = await stream.ended;
         if (signal.aborted) return;
         if (gone) {
           this.counts.gone++;
           this.observer?.relistAfterGone(this.opts.kind);
           this.resourceVersion = undefined;
         }
-        res = await this.sync(signal);
+        stream = await this.sync(signal);
       }
     } catch (err) {
       if (!signal.aborted) this.fail(err);
+    }
+  }
+
+  /**
+   * A streamed list: resolves once its initial events ended (the store then equals the list, and
+   * the stream goes on as the watch), or undefined when the server refuses streamed lists.
+   */
+  private async streamList(signal: AbortSignal): Promise<Stream | undefined> {
+    const path = this.query({
+      watch: "true",
+      sendInitialEvents: "true",
+      resourceVersionMatch: "NotOlderThan",
+      resourceVersion: "",
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(this.watchTimeoutSeconds),
+    });
+    const res = await this.transport.get(path, { headersTimeoutMs: this.requestTimeoutMs, signal });
+    if (res.statusCode === 400 || res.statusCode === 422) {
+      // "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+      const err = await apiErrorOf(res, `watch ${this.opts.path}`);
+      if (!/sendInitialEvents|resourceVersionMatch/.test(err.message)) throw err;
+      this.watchListOn = false;
+      return undefined;
+    }
+    if (res.statusCode !== 200) throw await apiErrorOf(res, `watch ${this.opts.path}`);
+    this.counts.lists++;
+    this.counts.watches++;
+    this.touch();
+    let synced: () => void = () => undefined;
+    const listed = new Promise<"listed">((r) => (synced = () => r("listed")));
+    const initial: InitialEvents = {
+      seen: new Set(),
+      done: false,
+      end: () => {
+        initial.done = true;
+        this.removeUnseen(initial.seen);
+        synced();
+      },
+    };
+    const ended = this.consume(res, signal, initial);
+    const first = await Promise.race([listed, ended]);
+    if (first !== "listed") {
+      if (first) throw new Gone();
+      // The stream ended before its list did (a server that took the parameters but sent no
+      // end bookmark within the watch's timeout): page instead, from now on.
+      this.watchListOn = false;
+      this.resourceVersion = undefined;
+      return undefined;
+    }
+    this.watchListOn = true;
+    this.counts.listPages++;
+    this.observer?.listPage(this.opts.kind);
+    return { ended };
+  }
+
+  /** Forgets (and removes from the store) every known object a list did not have. */
+  private removeUnseen(seen: ReadonlySet<string>): void {
+    for (const key of [...this.known.keys()]) {
+      if (!seen.has(key)) {
+        this.known.delete(key);
+        this.target.remove(this.opts.kind, stubOf(key));
+      }
     }
   }
 
@@ -214,12 +319,7 @@ export class Reflector implements WatchSource {
       cont = typeof meta.continue === "string" && meta.continue !== "" ? meta.continue : undefined;
       if (cont === undefined) break;
     }
-    for (const key of [...this.known.keys()]) {
-      if (!seen.has(key)) {
-        this.known.delete(key);
-        this.target.remove(this.opts.kind, stubOf(key));
-      }
-    }
+    this.removeUnseen(seen);
     this.resourceVersion = rv;
   }
 
@@ -278,7 +378,7 @@ export class Reflector implements WatchSource {
    * Applies the events of one watch response. Resolves false when the server ended the watch,
    * true on a 410 ERROR event; rejects when the stream fails or outlives its deadline.
    */
-  private consume(res: IncomingMessage, signal: AbortSignal): Promise<boolean> {
+  private consume(res: IncomingMessage, signal: AbortSignal, initial?: InitialEvents): Promise<boolean> {
     return new Promise((resolve, reject) => {
       let buf = "";
       let done = false;
@@ -310,7 +410,7 @@ export class Reflector implements WatchSource {
           const line = buf.slice(0, nl).trim();
           buf = buf.slice(nl + 1);
           if (line === "") continue;
-          const outcome = this.event(line);
+          const outcome = this.event(line, initial);
           if (outcome === "gone") return finish(undefined, true);
           if (outcome instanceof Error) return finish(outcome);
         }
@@ -324,7 +424,7 @@ export class Reflector implements WatchSource {
     });
   }
 
-  private event(line: string): "ok" | "gone" | Error {
+  private event(line: string, initial?: InitialEvents): "ok" | "gone" | Error {
     let ev: unknown;
     try {
       ev = JSON.parse(line);
@@ -336,6 +436,18 @@ export class Reflector implements WatchSource {
     if (!isObj(ev)) return "ok";
     const obj = ev.object;
     const rv = rvOf(obj);
+    if (initial !== undefined && !initial.done) {
+      // A streamed list's objects: like a page's (only changed versions reach the store).
+      if (ev.type === "ADDED") {
+        this.apply(obj, initial.seen);
+        return "ok";
+      }
+      if (ev.type === "BOOKMARK" && isObj(obj) && isObj(obj.metadata) && isObj(obj.metadata.annotations) && obj.metadata.annotations[INITIAL_EVENTS_END] === "true") {
+        initial.end();
+        if (rv !== "") this.resourceVersion = rv;
+        return "ok";
+      }
+    }
     switch (ev.type) {
       case "ADDED":
       case "MODIFIED": {
