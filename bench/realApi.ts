@@ -15,7 +15,7 @@ import { DEFAULT_NAMESPACE } from "../lib/config/defaults";
 import { startCluster, tokenKubeconfigYaml, type RigCluster } from "../rig/cluster";
 import { chartRbacObjects } from "../test/rig/harness";
 import { INGRESS_NODE, PRESET, controllerDaemonSet, controllerPods, controllerRbac, setPodReady, waitPods } from "../test/rig/controllerPods";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ingressHosts, ingressName, loadIngresses, namespaceOf } from "../test/helpers/ingressLoad";
@@ -152,7 +152,8 @@ async function startPod(cluster: RigCluster, hostsDir: string): Promise<{ sideca
 
 export async function measureRealApi(opts: RealApiOptions): Promise<RealApiResult> {
   const cluster = await startCluster({ noBuild: true, log: opts.log });
-  const podDir = mkdtempSync(join(tmpdir(), "cdns-bench-pod-"));
+  // The chart's hosts emptyDir is in memory (medium: Memory): a tmpfs here too, where there is one.
+  const podDir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "cdns-bench-pod-"));
   const hostsDir = join(podDir, "hosts.d");
   mkdirSync(hostsDir);
   let pod: { sidecar: SidecarProcess; dnsmasq: RunningDnsmasq; startupzMs: number } | undefined;

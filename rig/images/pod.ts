@@ -243,8 +243,11 @@ export function translatePod(opts: TranslateOptions): PodPlan {
     if (v["emptyDir"] !== undefined) {
       const e = obj(v["emptyDir"], what);
       onlyKnown(e, what, ["medium", "sizeLimit"]);
-      if (e["medium"] === "Memory") {
-        if (mounters(name).length > 1) throw new Error(`${what}: a Memory emptyDir shared by containers is not supported`);
+      if (e["medium"] === "Memory" && mounters(name).length > 1) {
+        // The kubelet mounts one tmpfs and binds it into each container; podman's tmpfs mounts
+        // are per container, so a shared one is a host directory here (same files, same modes).
+        volumes.push({ name, hostDir, mode: 0o777, readOnly: false, files: [] });
+      } else if (e["medium"] === "Memory") {
         const size = e["sizeLimit"] === undefined ? "" : `,tmpfs-size=${Math.round(parseQuantity(str(e["sizeLimit"], "sizeLimit")))}`;
         tmpfs.set(name, `tmpfs-mode=0777${size}`);
         volumes.push({ name, mode: 0o777, readOnly: false, files: [] });

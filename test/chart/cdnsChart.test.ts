@@ -136,6 +136,7 @@ test("pod: shared hosts emptyDir in both containers, token only in the sidecar, 
   const pod = d.spec.template.spec;
   const hosts = pod.volumes.find((v: Obj) => v.name === "hosts");
   assert.ok(hosts.emptyDir !== undefined, "hosts dir is an emptyDir (a ConfigMap volume is invisible to inotify)");
+  assert.equal((hosts.emptyDir as { medium?: string }).medium, "Memory", "hosts dir in memory: derived data, no fsync stalls");
   for (const name of ["dnsmasq", "sidecar"]) {
     const mount = container(d, name).volumeMounts.find((m: Obj) => m.name === "hosts");
     assert.equal(mount?.mountPath, DEFAULT_HOSTS_DIR, `${name} mounts the hosts dir`);
