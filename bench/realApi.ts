@@ -177,6 +177,9 @@ export async function measureRealApi(opts: RealApiOptions): Promise<RealApiResul
       await pod.sidecar.waitReady(180_000);
       const last = size - 1;
       await poller.waitFor(ingressHosts(last, REAL_API_ZONE)[0] as string, (a) => sameSet(a.addresses, servedFor(last, statusIps, new Set())), 120_000, 5);
+      // The last name answering does not mean the load is digested (statuses arrive in any
+      // order): measure single changes only once the sidecar has stopped writing.
+      await settled(pod.sidecar, 1000, 120_000);
       opts.log(`real API: propagation at ${size}`);
       sizes.push({ ingresses: size, names: countNames(size), propagation: await propagation(cluster, poller, size, opts.propagationSamples) });
     }
@@ -231,6 +234,23 @@ function allNames(ingresses: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < ingresses; i++) out.push(...ingressHosts(i, REAL_API_ZONE));
   return out;
+}
+
+/** Resolves once the sidecar wrote nothing for `quietMs` (its writes counter in /metrics). */
+async function settled(sidecar: SidecarProcess, quietMs: number, timeoutMs: number): Promise<void> {
+  const writes = async () => /^cdns_sidecar_writes_total (\d+)$/m.exec((await sidecar.get("/metrics")).body)?.[1];
+  const start = performance.now();
+  let last = await writes();
+  let since = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await writes();
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return;
+  }
+  throw new Error(`the sidecar kept writing for ${timeoutMs} ms`);
 }
 
 async function waitPath(sidecar: SidecarProcess, path: string, timeoutMs: number): Promise<number> {

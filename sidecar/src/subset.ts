@@ -100,18 +100,22 @@ export function poolsOf(ip: string, c: number, pools: number): ReadonlySet<numbe
   return set;
 }
 
-/** Per target list: for each pool, which of the list's addresses are in it (lists are shared by many names). */
-const masks = new WeakMap<readonly string[], { readonly c: number; readonly pools: number; readonly byPool: Map<number, Uint8Array> }>();
+/** Per target list: for each pool, the indexes of the list's addresses in it (lists are shared by many names). */
+const members = new WeakMap<readonly string[], { readonly c: number; readonly pools: number; readonly byPool: Map<number, Int32Array> }>();
 
-function poolMask(ips: readonly string[], c: number, pools: number, pool: number): Uint8Array {
-  let m = masks.get(ips);
-  if (m === undefined || m.c !== c || m.pools !== pools) masks.set(ips, (m = { c, pools, byPool: new Map() }));
-  let mask = m.byPool.get(pool);
-  if (mask === undefined) {
-    mask = Uint8Array.from(ips, (ip) => (poolsOf(ip, c, pools).has(pool) ? 1 : 0));
-    m.byPool.set(pool, mask);
+function poolMembers(ips: readonly string[], c: number, pools: number, pool: number): Int32Array {
+  let m = members.get(ips);
+  if (m === undefined || m.c !== c || m.pools !== pools) members.set(ips, (m = { c, pools, byPool: new Map() }));
+  let idx = m.byPool.get(pool);
+  if (idx === undefined) {
+    const inPool: number[] = [];
+    ips.forEach((ip, i) => {
+      if (poolsOf(ip, c, pools).has(pool)) inPool.push(i);
+    });
+    idx = Int32Array.from(inPool);
+    m.byPool.set(pool, idx);
   }
-  return mask;
+  return idx;
 }
 
 /**
@@ -125,9 +129,9 @@ export function cappedSubset(name: string, pool: number, listed: readonly string
   const keys = ipKeysOf(served);
   const h = fnv1a32(name);
   const score = (i: number) => mix32(h, keys[i] as number);
-  const mask = poolMask(served, c, pools, pool);
-  const outside = (i: number) => mask[i] === 0;
-  const picked = bestK(served.length, k, score, outside);
+  // The best k of the pool's members (about a third of the list), as indexes into `served`.
+  const inPool = poolMembers(served, c, pools, pool);
+  const picked = bestK(inPool.length, k, (j) => score(inPool[j] as number)).map((j) => inPool[j] as number);
   if (picked.length < k) {
     const taken = new Set(picked);
     picked.push(...bestK(served.length, k - picked.length, score, (i) => taken.has(i)));
