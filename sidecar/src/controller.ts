@@ -374,11 +374,7 @@ export class Controller {
         // Not written: the next reconcile writes again (nothing is compared against held data).
         this.deps.front?.afterWrite(hosts, false);
         this.deps.logger.info("hosts files held back until dnsmasq answers", { retryInMs: HELD_WRITE_RETRY_MS });
-        if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-        this.retryTimer = this.clock.setTimeout(() => {
-          this.retryTimer = undefined;
-          void this.reconcile();
-        }, HELD_WRITE_RETRY_MS);
+        this.retryIn(HELD_WRITE_RETRY_MS);
         return;
       }
       this.deps.front?.afterWrite(hosts, true);
@@ -391,11 +387,7 @@ export class Controller {
       this.lastWriteError = errorText(err);
       const delay = backoffMs(this.opts.writeBackoff ?? { initialMs: 1000, maxMs: 30_000 }, this.writeFailures);
       this.deps.logger.error("hosts write failed", { error: errorText(err), retryInMs: delay });
-      if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-      this.retryTimer = this.clock.setTimeout(() => {
-        this.retryTimer = undefined;
-        void this.reconcile();
-      }, delay);
+      this.retryIn(delay);
       return;
     }
     const seconds = (performance.now() - started) / 1000;
@@ -427,6 +419,15 @@ export class Controller {
       ...(outcome?.renderMs === undefined ? {} : { renderMs: Math.round(outcome.renderMs) }),
       ...(outcome?.appliedMs === undefined ? {} : { dnsmasqMs: Math.round(outcome.appliedMs) }),
     });
+  }
+
+  /** Reconciles again in `ms` (one pending retry at a time). */
+  private retryIn(ms: number): void {
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.reconcile();
+    }, ms);
   }
 
   /**

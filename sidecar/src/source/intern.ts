@@ -26,11 +26,16 @@ export function internString(s: string): string {
  * determines its content within that kind). The list must never be changed afterwards: it is frozen.
  */
 export function internList<T>(kind: "status" | "targets", key: string, list: readonly T[]): readonly T[] {
+  return internListOf(kind, key, () => list);
+}
+
+/** internList, building the list only when its key is new (10,000 equal statuses build one). */
+export function internListOf<T>(kind: "status" | "targets", key: string, build: () => readonly T[]): readonly T[] {
   key = `${kind}:${key}`;
   const found = lists.get(key);
   if (found !== undefined) return found as readonly T[];
   if (lists.size >= MAX_ENTRIES) lists.clear();
-  const frozen = Object.freeze(list);
+  const frozen = Object.freeze(build());
   lists.set(key, frozen);
   return frozen;
 }
