@@ -51,8 +51,6 @@ import type { HostsData, NodeState, SourceEntry } from "./model";
 import { isWildcardName } from "../../lib/dns/syntax";
 import { compareIPv4, ipv4Key, isSortedUniqueIPv4 } from "./source/hostnames";
 
-export { rendezvousSubset } from "./subset";
-
 export type AllDroppedRule = "keep-last" | "keep-all" | "drop";
 export const ALL_DROPPED_RULES: readonly AllDroppedRule[] = ["keep-last", "keep-all", "drop"];
 

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { NodeState, SourceEntry } from "../../sidecar/src/model";
-import { ALL_DROPPED_RULES, diffHostsData, planHostsData, rendezvousSubset, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
+import { ALL_DROPPED_RULES, diffHostsData, planHostsData, type AllDroppedRule, type PlanInput } from "../../sidecar/src/plan";
+import { rendezvousSubset } from "../../sidecar/src/subset";
 import { rng } from "../helpers/rng";
 
 const ZONES = ["apps.example.com"];
