@@ -8,8 +8,8 @@
  *   bookmark marks the end of the list and the same response goes on as the watch. No pages, no
  *   round trips between them, and one small event parsed at a time instead of a page (10,000
  *   realistic Ingresses listing 100 nodes each, the bundle on kube-apiserver 1.37, measured:
- *   start to /startupz 2.34-2.44 s paged by 50, 1.47-1.53 s streamed; RSS 120-125 MiB against
- *   99-104). A server that refuses it (the feature gate off) gets paged lists from then on;
+ *   start to /startupz 2.34-2.44 s paged by 50, 1.47-1.72 s streamed; RSS 120-125 MiB against
+ *   98-104). A server that refuses it (the feature gate off) gets paged lists from then on;
  * - lists in pages (`limit`, `continue`) otherwise; an expired continue token starts the list again;
  * - every object is trimmed (trim.ts) before it reaches the store;
  * - each watch asks the server to end it after `watchTimeoutSeconds`, and is aborted by the
