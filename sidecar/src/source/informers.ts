@@ -10,6 +10,7 @@
  * backoff, named by /readyz, and picked up as soon as the CRDs appear, without a restart.
  */
 import type { WatchSource } from "../watch";
+import { decodeIngress } from "./ingressProto";
 import { Reflector, type ReflectorObserver, type ReflectorOptions } from "./reflector";
 import type { SourceStore } from "./store";
 import type { KubeTransport } from "./transport";
@@ -40,10 +41,21 @@ export interface KubeWatchOptions {
  */
 const PAGED_KINDS: ReadonlySet<string> = new Set(["HTTPRoute", "Gateway"]);
 
+/**
+ * Kinds watched in the API server's protobuf encoding: the one there are thousands of. The
+ * others are few (Nodes, the controller's Pods) or have no protobuf (CRDs).
+ */
+const PROTOBUF_DECODERS: Readonly<Partial<Record<string, ReflectorOptions["protobuf"]>>> = { Ingress: decodeIngress };
+
 export function createKubeWatches(transport: KubeTransport, store: SourceStore, opts: KubeWatchOptions, observer?: ReflectorObserver): WatchSource[] {
   const make = (kind: ReflectorOptions["kind"], path: string, query?: Record<string, string>) =>
     new Reflector(
-      { kind, path, optional: OPTIONAL_KINDS.has(kind), ...(PAGED_KINDS.has(kind) ? { watchList: false } : {}), ...(query === undefined ? {} : { query }), ...(opts.reflector ?? {}) },
+      {
+        kind, path, optional: OPTIONAL_KINDS.has(kind),
+        ...(PAGED_KINDS.has(kind) ? { watchList: false } : {}),
+        ...(PROTOBUF_DECODERS[kind] === undefined ? {} : { protobuf: PROTOBUF_DECODERS[kind] }),
+        ...(query === undefined ? {} : { query }), ...(opts.reflector ?? {}),
+      },
       transport, store, observer,
     );
   const watches: WatchSource[] = [make("Ingress", "/apis/networking.k8s.io/v1/ingresses"), make("Node", "/api/v1/nodes")];

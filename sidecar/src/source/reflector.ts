@@ -10,6 +10,10 @@
  *   realistic Ingresses listing 100 nodes each, the bundle on kube-apiserver 1.37, measured:
  *   start to /startupz 2.34-2.44 s paged by 50, 1.47-1.72 s streamed; RSS 120-125 MiB against
  *   98-104). A server that refuses it (the feature gate off) gets paged lists from then on;
+ * - watches (streamed lists included) of a kind with a protobuf decoder ask for the API server's
+ *   protobuf stream (protobuf.ts): for Ingresses the API server sends a streamed list ~2.5x as
+ *   fast as in JSON, and the sidecar decodes only the fields it keeps. A server that answers in
+ *   JSON anyway is read as JSON;
  * - lists in pages (`limit`, `continue`) otherwise; an expired continue token starts the list again;
  * - every object is trimmed (trim.ts) before it reaches the store;
  * - each watch asks the server to end it after `watchTimeoutSeconds`, and is aborted by the
@@ -28,6 +32,7 @@ import type { IncomingMessage } from "node:http";
 import type { WatchSource } from "../watch";
 import { isObj, readMeta, type Obj } from "./objects";
 import type { WatchedKind } from "./store";
+import { decodeStatus, FrameSplitter, isProtobufStream, PROTOBUF_WATCH_ACCEPT, watchEvent, type Reader } from "./protobuf";
 import { ApiError, apiErrorOf, type KubeTransport } from "./transport";
 import { trimObject } from "./trim";
 
@@ -71,6 +76,18 @@ export interface ReflectorOptions {
   readonly requestTimeoutMs?: number;
   /** Try a streamed list (watch with sendInitialEvents) before paging. @default true */
   readonly watchList?: boolean;
+  /**
+   * Reads this kind's objects from the API server's protobuf encoding into exactly what
+   * trimObject() keeps of their JSON (they are not trimmed again); with it, watches ask for protobuf.
+   * @default undefined: JSON only
+   */
+  readonly protobuf?: (object: Reader) => unknown;
+}
+
+/** A watch event, from either encoding. */
+interface WatchEvent {
+  readonly type: unknown;
+  readonly object: unknown;
 }
 
 /** A watch response being read; `ended` settles when it ends: true for a 410 ERROR event. */
@@ -237,7 +254,7 @@ export class Reflector implements WatchSource {
       allowWatchBookmarks: "true",
       timeoutSeconds: String(this.watchTimeoutSeconds),
     });
-    const res = await this.transport.get(path, { headersTimeoutMs: this.requestTimeoutMs, signal });
+    const res = await this.transport.get(path, this.watchRequest(signal));
     if (res.statusCode === 400 || res.statusCode === 422) {
       // "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
       const err = await apiErrorOf(res, `watch ${this.opts.path}`);
@@ -324,18 +341,23 @@ export class Reflector implements WatchSource {
   }
 
   /** Upserts one listed object unless the store already has this version of it. */
-  private apply(item: unknown, seen: Set<string>): void {
+  private apply(item: unknown, seen: Set<string>, trimmed = false): void {
     const key = keyOf(item);
     // A nameless object still reaches the store, which reports it as malformed.
     if (key === undefined) {
-      this.target.upsert(this.opts.kind, trimObject(this.opts.kind, item));
+      this.target.upsert(this.opts.kind, this.trim(item, trimmed));
       return;
     }
     seen.add(key);
     const rv = rvOf(item);
     if (rv !== "" && this.known.get(key) === rv) return;
     this.known.set(key, rv);
-    this.target.upsert(this.opts.kind, trimObject(this.opts.kind, item));
+    this.target.upsert(this.opts.kind, this.trim(item, trimmed));
+  }
+
+  /** What the store gets of an object; the protobuf decoders' objects come trimmed already. */
+  private trim(obj: unknown, trimmed: boolean): unknown {
+    return trimmed ? obj : trimObject(this.opts.kind, obj);
   }
 
   private readJson(res: IncomingMessage, what: string): Promise<unknown> {
@@ -356,6 +378,10 @@ export class Reflector implements WatchSource {
     });
   }
 
+  private watchRequest(signal: AbortSignal): { headersTimeoutMs: number; signal: AbortSignal; accept?: string } {
+    return { headersTimeoutMs: this.requestTimeoutMs, signal, ...(this.opts.protobuf === undefined ? {} : { accept: PROTOBUF_WATCH_ACCEPT }) };
+  }
+
   private async openWatch(signal: AbortSignal): Promise<IncomingMessage> {
     this.counts.watches++;
     const path = this.query({
@@ -364,7 +390,7 @@ export class Reflector implements WatchSource {
       allowWatchBookmarks: "true",
       timeoutSeconds: String(this.watchTimeoutSeconds),
     });
-    const res = await this.transport.get(path, { headersTimeoutMs: this.requestTimeoutMs, signal });
+    const res = await this.transport.get(path, this.watchRequest(signal));
     if (res.statusCode === 410) {
       res.resume();
       throw new Gone();
@@ -380,7 +406,6 @@ export class Reflector implements WatchSource {
    */
   private consume(res: IncomingMessage, signal: AbortSignal, initial?: InitialEvents): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      let buf = "";
       let done = false;
       const finish = (err: unknown, gone = false) => {
         if (done) return;
@@ -402,19 +427,38 @@ export class Reflector implements WatchSource {
         () => finish(new Error(`watch ${this.opts.path}: still open ${limit} ms after asking the server to end it at ${this.watchTimeoutSeconds} s: API server unresponsive`)),
         limit,
       );
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line === "") continue;
-          const outcome = this.event(line, initial);
-          if (outcome === "gone") return finish(undefined, true);
-          if (outcome instanceof Error) return finish(outcome);
-        }
-      });
+      const decode = this.opts.protobuf;
+      if (decode !== undefined && isProtobufStream(res.headers["content-type"])) {
+        const frames = new FrameSplitter();
+        res.on("data", (chunk: Buffer) => {
+          let events: Buffer[];
+          try {
+            events = frames.push(chunk);
+          } catch (err) {
+            return finish(new Error(`watch ${this.opts.path}: ${String(err)}`));
+          }
+          for (const frame of events) {
+            const outcome = this.event(() => protobufEvent(frame, decode), initial, true);
+            if (outcome === "gone") return finish(undefined, true);
+            if (outcome instanceof Error) return finish(outcome);
+          }
+        });
+      } else {
+        let buf = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line === "") continue;
+            const outcome = this.event(() => parseLine(line), initial);
+            if (outcome === "gone") return finish(undefined, true);
+            if (outcome instanceof Error) return finish(outcome);
+          }
+        });
+      }
       res.on("end", () => {
         this.touch();
         finish(undefined);
@@ -424,12 +468,13 @@ export class Reflector implements WatchSource {
     });
   }
 
-  private event(line: string, initial?: InitialEvents): "ok" | "gone" | Error {
+  /** Applies one event; `read` decodes it (a JSON line, a protobuf frame) and throws on a broken one. */
+  private event(read: () => unknown, initial?: InitialEvents, trimmed = false): "ok" | "gone" | Error {
     let ev: unknown;
     try {
-      ev = JSON.parse(line);
-    } catch {
-      return new Error(`watch ${this.opts.path}: invalid event: ${line.slice(0, 200)}`);
+      ev = read();
+    } catch (err) {
+      return new Error(`watch ${this.opts.path}: invalid event: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.touch();
     this.counts.events++;
@@ -439,7 +484,7 @@ export class Reflector implements WatchSource {
     if (initial !== undefined && !initial.done) {
       // A streamed list's objects: like a page's (only changed versions reach the store).
       if (ev.type === "ADDED") {
-        this.apply(obj, initial.seen);
+        this.apply(obj, initial.seen, trimmed);
         return "ok";
       }
       if (ev.type === "BOOKMARK" && isObj(obj) && isObj(obj.metadata) && isObj(obj.metadata.annotations) && obj.metadata.annotations[INITIAL_EVENTS_END] === "true") {
@@ -453,13 +498,13 @@ export class Reflector implements WatchSource {
       case "MODIFIED": {
         const key = keyOf(obj);
         if (key !== undefined) this.known.set(key, rv);
-        this.target.upsert(this.opts.kind, trimObject(this.opts.kind, obj));
+        this.target.upsert(this.opts.kind, this.trim(obj, trimmed));
         break;
       }
       case "DELETED": {
         const key = keyOf(obj);
         if (key !== undefined) this.known.delete(key);
-        this.target.remove(this.opts.kind, trimObject(this.opts.kind, obj));
+        this.target.remove(this.opts.kind, this.trim(obj, trimmed));
         break;
       }
       case "BOOKMARK":
@@ -474,5 +519,19 @@ export class Reflector implements WatchSource {
     }
     if (rv !== "") this.resourceVersion = rv;
     return "ok";
+  }
+}
+
+/** A protobuf watch frame as the event its JSON would be: a Status for ERROR, else the kind's object. */
+function protobufEvent(frame: Buffer, decode: (object: Reader) => unknown): WatchEvent {
+  const { type, object } = watchEvent(frame);
+  return { type, object: object.kind === "Status" ? decodeStatus(object.object) : decode(object.object) };
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    throw new Error(line.slice(0, 200));
   }
 }

@@ -14,6 +14,8 @@ import type { KubeTarget } from "./kubeconfig";
 export interface GetOptions {
   readonly headersTimeoutMs: number;
   readonly signal: AbortSignal;
+  /** The Accept header. @default "application/json" */
+  readonly accept?: string;
 }
 
 export interface KubeTransport {
@@ -69,7 +71,7 @@ export function kubeTransport(target: KubeTarget): KubeTransport {
   const prefix = base.pathname.replace(/\/$/, "");
   const agent = secure ? new https.Agent({ keepAlive: true, ...target.tls }) : new http.Agent({ keepAlive: true });
   return {
-    get(path, { headersTimeoutMs, signal }) {
+    get(path, { headersTimeoutMs, signal, accept }) {
       const auth = target.authorization();
       const opts: https.RequestOptions = {
         protocol: base.protocol,
@@ -79,7 +81,7 @@ export function kubeTransport(target: KubeTarget): KubeTransport {
         method: "GET",
         agent,
         signal,
-        headers: { Accept: "application/json", ...(auth === undefined ? {} : { Authorization: auth }) },
+        headers: { Accept: accept ?? "application/json", ...(auth === undefined ? {} : { Authorization: auth }) },
       };
       return new Promise<IncomingMessage>((resolve, reject) => {
         const req = (secure ? https : http).request(opts, (res) => {
