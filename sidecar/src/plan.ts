@@ -435,8 +435,9 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo, healthCha
     if (served !== undefined && !prev.data.records.has(name)) newlyServed = true;
   }
 
-  const records = new Map<string, readonly string[]>();
+  let records: Map<string, readonly string[]>;
   if (newlyServed) {
+    records = new Map();
     // A name joins the records: rebuild in name order.
     for (const name of names) {
       const served = planned.has(name) ? planned.get(name) : prev.data.records.get(name);
@@ -444,7 +445,7 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo, healthCha
     }
   } else {
     // Same names or fewer: a copy keeps the order, updates keep their place.
-    prev.data.records.forEach((ips, name) => records.set(name, ips));
+    records = new Map(prev.data.records);
     for (const [name, served] of planned) {
       if (served === undefined) records.delete(name);
       else records.set(name, served);

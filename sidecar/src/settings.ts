@@ -33,7 +33,13 @@ import type { LogLevel } from "./log";
 /** dnsmasq in the same pod: the pod's network namespace shares loopback. */
 export const DEFAULT_DNSMASQ_ADDRESS = "127.0.0.1:53";
 export const DEFAULT_OPT_OUT_LABEL = "cdns.rancher-cdns.io/ignore=true";
-export const DEFAULT_DEBOUNCE_MS = 20;
+/**
+ * Quiet time before a reconcile. Bursts (a relist, a controller updating many statuses) arrive
+ * far closer together than this, and events that come while a reconcile or write runs wait for
+ * it anyway, so a longer wait only adds to every single change: at 10,000 Ingresses one change
+ * took p50 ~59 ms with 20 ms here and ~53 with 5 (real API server, my harness, 40 changes each).
+ */
+export const DEFAULT_DEBOUNCE_MS = 5;
 export const DEFAULT_MAX_DELAY_MS = 250;
 export const DEFAULT_ALL_DROPPED_RULE: AllDroppedRule = "keep-last";
 /**
