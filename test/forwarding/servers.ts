@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitForAnswer, type DnsAnswer } from "../helpers/dns";
 import { freePort, randomLoopback } from "../helpers/ports";
+import { DNSMASQ_BIN } from "../helpers/dnsmasq";
 import { spawnServer } from "../helpers/process";
 
 export const NAMED_BIN = "/usr/sbin/named";
@@ -214,7 +215,7 @@ export function startUnbound(opts: UnboundOptions): Promise<RunningServer> {
   });
 }
 
-export const DNSMASQ_BIN = "/usr/sbin/dnsmasq";
+export { DNSMASQ_BIN };
 
 /**
  * dnsmasq as the iDNS (not the cDNS: that one comes from test/helpers/dnsmasq.ts

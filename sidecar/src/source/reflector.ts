@@ -12,8 +12,9 @@
  *   98-104). A server that refuses it (the feature gate off) gets paged lists from then on;
  * - watches (streamed lists included) of a kind with a protobuf decoder ask for the API server's
  *   protobuf stream (protobuf.ts): for Ingresses the API server sends a streamed list ~2.5x as
- *   fast as in JSON, and the sidecar decodes only the fields it keeps. A server that answers in
- *   JSON anyway is read as JSON;
+ *   fast as in JSON, and the sidecar decodes only the fields it keeps (same 10,000 Ingresses:
+ *   start to /startupz 1.0-1.3 s against 1.5-1.8 s streamed in JSON, RSS ~104 MiB). A server
+ *   that answers in JSON anyway is read as JSON;
  * - lists in pages (`limit`, `continue`) otherwise; an expired continue token starts the list again;
  * - every object is trimmed (trim.ts) before it reaches the store;
  * - each watch asks the server to end it after `watchTimeoutSeconds`, and is aborted by the
