@@ -13,7 +13,7 @@ import { decodeStatus, FrameSplitter, Reader, watchEvent } from "../../sidecar/s
 import { Reflector } from "../../sidecar/src/source/reflector";
 import type { WatchedKind } from "../../sidecar/src/source/store";
 import { LAST_APPLIED_ANNOTATION, trimObject } from "../../sidecar/src/source/trim";
-import type { GetOptions } from "../../sidecar/src/source/transport";
+import { apiErrorOf, type GetOptions } from "../../sidecar/src/source/transport";
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -129,6 +129,21 @@ describe("protobuf watch frames", () => {
     assert.equal(ev.type, "ERROR");
     assert.equal(ev.object.kind, "Status");
     assert.deepEqual(decodeStatus(ev.object.object), { kind: "Status", status: "Failure", message: "too old resource version: 1 (2)", reason: "Expired", code: 410 });
+  });
+});
+
+describe("errors in protobuf", () => {
+  it("give the Status's message and reason, or say what came", async () => {
+    const forbidden = envelope("v1", "Status", Buffer.concat([msg(1), str(2, "Failure"), str(3, 'ingresses.networking.k8s.io is forbidden: User "x" cannot watch resource "ingresses"'), str(4, "Forbidden"), int(6, 403)]));
+    const res = response("application/vnd.kubernetes.protobuf", 403);
+    res.end(forbidden);
+    const err = await apiErrorOf(res, "watch /apis/networking.k8s.io/v1/ingresses");
+    assert.equal(err.statusCode, 403);
+    assert.equal(err.reason, "Forbidden");
+    assert.equal(err.message, 'watch /apis/networking.k8s.io/v1/ingresses: HTTP 403: ingresses.networking.k8s.io is forbidden: User "x" cannot watch resource "ingresses"');
+    const junk = response("application/vnd.kubernetes.protobuf", 500);
+    junk.end(Buffer.from([1, 2, 3]));
+    assert.equal((await apiErrorOf(junk, "watch x")).message, "watch x: HTTP 500: 3 bytes of protobuf");
   });
 });
 

@@ -26,8 +26,8 @@ const FIXED32 = 5;
 /** What a reflector asks for when its kind has a protobuf decoder; JSON stays acceptable (CRDs have no protobuf). */
 export const PROTOBUF_WATCH_ACCEPT = "application/vnd.kubernetes.protobuf;stream=watch, application/json";
 
-/** Whether a watch response is the protobuf stream (else it is JSON). */
-export function isProtobufStream(contentType: string | undefined): boolean {
+/** Whether a response is in protobuf (a watch stream, or a Status for an error), else JSON. */
+export function isProtobuf(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.startsWith("application/vnd.kubernetes.protobuf");
 }
 

@@ -33,7 +33,7 @@ import type { IncomingMessage } from "node:http";
 import type { WatchSource } from "../watch";
 import { isObj, readMeta, type Obj } from "./objects";
 import type { WatchedKind } from "./store";
-import { decodeStatus, FrameSplitter, isProtobufStream, PROTOBUF_WATCH_ACCEPT, watchEvent, type Reader } from "./protobuf";
+import { decodeStatus, FrameSplitter, isProtobuf, PROTOBUF_WATCH_ACCEPT, watchEvent, type Reader } from "./protobuf";
 import { ApiError, apiErrorOf, type KubeTransport } from "./transport";
 import { trimObject } from "./trim";
 
@@ -429,7 +429,7 @@ export class Reflector implements WatchSource {
         limit,
       );
       const decode = this.opts.protobuf;
-      if (decode !== undefined && isProtobufStream(res.headers["content-type"])) {
+      if (decode !== undefined && isProtobuf(res.headers["content-type"])) {
         const frames = new FrameSplitter();
         res.on("data", (chunk: Buffer) => {
           let events: Buffer[];

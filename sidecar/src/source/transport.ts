@@ -10,6 +10,7 @@ import type { IncomingMessage } from "node:http";
 import * as https from "node:https";
 import * as http from "node:http";
 import type { KubeTarget } from "./kubeconfig";
+import { decodeStatus, isProtobuf, unwrap } from "./protobuf";
 
 export interface GetOptions {
   readonly headersTimeoutMs: number;
@@ -36,7 +37,11 @@ export class ApiError extends Error {
 }
 
 /** Reads a whole (small) response body. */
-export function readBody(res: IncomingMessage, limitBytes = 1 << 20): Promise<string> {
+export async function readBody(res: IncomingMessage, limitBytes = 1 << 20): Promise<string> {
+  return (await readBodyBytes(res, limitBytes)).toString();
+}
+
+function readBodyBytes(res: IncomingMessage, limitBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
@@ -44,7 +49,7 @@ export function readBody(res: IncomingMessage, limitBytes = 1 << 20): Promise<st
       size += c.length;
       if (size <= limitBytes) chunks.push(c);
     });
-    res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    res.on("end", () => resolve(Buffer.concat(chunks)));
     res.on("error", reject);
     res.on("aborted", () => reject(new Error("response aborted")));
   });
@@ -52,16 +57,30 @@ export function readBody(res: IncomingMessage, limitBytes = 1 << 20): Promise<st
 
 /** The ApiError for a non-2xx response: the Status object's message when there is one. */
 export async function apiErrorOf(res: IncomingMessage, what: string): Promise<ApiError> {
-  const body = await readBody(res).catch(() => "");
-  let message = body.trim().slice(0, 500);
-  let reason: string | undefined;
-  try {
-    const status = JSON.parse(body) as { message?: unknown; reason?: unknown };
-    if (typeof status.message === "string") message = status.message;
-    if (typeof status.reason === "string") reason = status.reason;
-  } catch {
-    // not a Status object: keep the text
+  const bytes = await readBodyBytes(res, 1 << 20).catch(() => Buffer.alloc(0));
+  let status: { message?: unknown; reason?: unknown } | undefined;
+  let message: string;
+  if (isProtobuf(res.headers["content-type"])) {
+    // Asked for protobuf (a watch of Ingresses), the API server sends its Status in protobuf too.
+    message = `${bytes.length} bytes of protobuf`;
+    try {
+      const { kind, object } = unwrap(bytes);
+      if (kind === "Status") status = decodeStatus(object);
+    } catch {
+      // not a Status object: say so by its size
+    }
+  } else {
+    const body = bytes.toString();
+    message = body.trim().slice(0, 500);
+    try {
+      status = JSON.parse(body) as { message?: unknown; reason?: unknown };
+    } catch {
+      // not a Status object: keep the text
+    }
   }
+  let reason: string | undefined;
+  if (typeof status?.message === "string") message = status.message;
+  if (typeof status?.reason === "string") reason = status.reason;
   return new ApiError(res.statusCode ?? 0, `${what}: HTTP ${res.statusCode}${message === "" ? "" : `: ${message}`}`, reason);
 }
 
