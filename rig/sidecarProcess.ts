@@ -39,6 +39,15 @@ function extraNodeFlags(): string[] {
   return (process.env.CDNS_SIDECAR_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f !== "");
 }
 
+/**
+ * For a developer's run too: CDNS_SIDECAR_ARGS="--log-level=info" is appended to the sidecar's
+ * arguments (the last of a flag wins), and with CDNS_SIDECAR_LOG_DIR each sidecar's output (its
+ * last 200 KB) is written there when it stops.
+ */
+function extraArgs(): string[] {
+  return (process.env.CDNS_SIDECAR_ARGS ?? "").split(/\s+/).filter((f) => f !== "");
+}
+
 let bundlePromise: Promise<string> | undefined;
 
 /** Builds the bundle once per process, in a temp directory. */
@@ -54,7 +63,7 @@ export async function startSidecarProcess(opts: { kubeconfigYaml: string; args: 
   writeFileSync(kubeconfig, opts.kubeconfigYaml, { mode: 0o600 });
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...sidecarNodeFlags(), ...extraNodeFlags(), bundle, `--kubeconfig=${kubeconfig}`, `--http-port=${port}`, ...opts.args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...sidecarNodeFlags(), ...extraNodeFlags(), bundle, `--kubeconfig=${kubeconfig}`, `--http-port=${port}`, ...opts.args, ...extraArgs()], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d) => (out = (out + String(d)).slice(-200_000)));
   child.stderr?.on("data", (d) => (out = (out + String(d)).slice(-200_000)));
@@ -93,6 +102,8 @@ export async function startSidecarProcess(opts: { kubeconfigYaml: string; args: 
         await gone;
         clearTimeout(t);
       }
+      const logDir = process.env.CDNS_SIDECAR_LOG_DIR;
+      if (logDir !== undefined && logDir !== "") writeFileSync(join(logDir, `sidecar-${child.pid}.log`), out);
       rmSync(dir, { recursive: true, force: true });
     },
   };
