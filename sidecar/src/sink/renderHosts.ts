@@ -116,6 +116,22 @@ export function validateHostsData(data: HostsData): string[] {
 }
 
 /** The first block's lines for one IP: canonical name first on each, the rest packed up to the length cap. */
+/**
+ * A target list in file order, worked out once per list: the plan hands over the same arrays for
+ * unchanged names, so a write sorts only the lists that changed (at 10,000 names, sorting every
+ * name's addresses again was most of a file's render).
+ */
+const sortedLists = new WeakMap<readonly string[], readonly string[]>();
+
+function sortedTargets(ips: readonly string[]): readonly string[] {
+  let sorted = sortedLists.get(ips);
+  if (sorted === undefined) {
+    sorted = sortedUniqueIPv4(ips);
+    sortedLists.set(ips, sorted);
+  }
+  return sorted;
+}
+
 function linesForIp(ip: string, canonical: string, names: readonly string[]): string[] {
   const lines: string[] = [];
   const start = `${ip} ${canonical}`;
@@ -143,7 +159,7 @@ export function renderHostsFile(data: HostsData): string {
   const used = new Set<string>([...nodeIps, ...controlPlaneIps]);
   const records: string[] = [];
   for (const name of [...data.records.keys()].sort()) {
-    for (const ip of sortedUniqueIPv4(data.records.get(name) ?? [])) {
+    for (const ip of sortedTargets(data.records.get(name) ?? [])) {
       used.add(ip);
       records.push(`${ip} ${name}`);
     }
