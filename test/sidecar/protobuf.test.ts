@@ -160,7 +160,7 @@ describe("Ingresses from protobuf", () => {
     const a = decodeIngress(reader(web)) as { status: unknown };
     const b = decodeIngress(reader(other)) as { status: unknown };
     assert.equal(a.status, b.status);
-    assert.equal((trimObject("Ingress", b) as { status: unknown }).status, b.status);
+    assert.deepStrictEqual((trimObject("Ingress", b) as { status: unknown }).status, b.status);
   });
 });
 

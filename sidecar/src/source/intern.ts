@@ -11,8 +11,6 @@ const MAX_ENTRIES = 100_000;
 
 const strings = new Map<string, string>();
 const lists = new Map<string, readonly unknown[]>();
-/** Every list internListOf() returned (weakly: a cleared table lets them go). */
-const interned = new WeakSet<readonly unknown[]>();
 
 /** The one instance of `s` (an IP address, a hostname). */
 export function internString(s: string): string {
@@ -39,11 +37,5 @@ export function internListOf<T>(kind: "status" | "targets", key: string, build: 
   if (lists.size >= MAX_ENTRIES) lists.clear();
   const frozen = Object.freeze(build());
   lists.set(key, frozen);
-  interned.add(frozen);
   return frozen;
-}
-
-/** Whether `list` came from internList/internListOf (its content was checked and frozen then). */
-export function isInterned(list: unknown): boolean {
-  return Array.isArray(list) && interned.has(list);
 }

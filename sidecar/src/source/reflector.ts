@@ -34,7 +34,7 @@ import type { WatchSource } from "../watch";
 import { isObj, readMeta, type Obj } from "./objects";
 import type { WatchedKind } from "./store";
 import { decodeStatus, FrameSplitter, isProtobuf, PROTOBUF_WATCH_ACCEPT, watchEvent, type Reader } from "./protobuf";
-import { ApiError, apiErrorOf, type KubeTransport } from "./transport";
+import { ApiError, apiErrorOf, type GetOptions, type KubeTransport } from "./transport";
 import { trimObject } from "./trim";
 
 /**
@@ -379,7 +379,7 @@ export class Reflector implements WatchSource {
     });
   }
 
-  private watchRequest(signal: AbortSignal): { headersTimeoutMs: number; signal: AbortSignal; accept?: string } {
+  private watchRequest(signal: AbortSignal): GetOptions {
     return { headersTimeoutMs: this.requestTimeoutMs, signal, ...(this.opts.protobuf === undefined ? {} : { accept: PROTOBUF_WATCH_ACCEPT }) };
   }
 

@@ -6,7 +6,7 @@
  * Trimming never hides a malformed object: a field of an unexpected type is kept as it is, so
  * the source still reports it (`malformed_object`).
  */
-import { internListOf, internString, isInterned } from "./intern";
+import { internListOf, internString } from "./intern";
 import { isObj, type Obj } from "./objects";
 import type { WatchedKind } from "./store";
 
@@ -51,8 +51,6 @@ function trimIngress(o: Obj): unknown {
 export function trimLoadBalancerStatus(status: unknown): unknown {
   if (!isObj(status) || !isObj(status.loadBalancer) || !Array.isArray(status.loadBalancer.ingress)) return status;
   const entries = status.loadBalancer.ingress;
-  // Already trimmed (the protobuf decoder trims equal statuses once: ingressProto.ts).
-  if (isInterned(entries)) return status;
   if (!entries.every((e) => isObj(e) && (typeof e.ip === "string" || typeof e.hostname === "string"))) return status;
   const key = (entries as Obj[]).map((e) => (typeof e.ip === "string" ? e.ip : `h:${e.hostname as string}`)).join(",");
   // Built only for a status not seen before: a DaemonSet's 10,000 equal statuses of 100 entries
