@@ -354,25 +354,6 @@ function entryChanges(before: readonly SourceEntry[], after: readonly SourceEntr
   return { removed, added };
 }
 
-/** Whether re-planning `planned` left each of them capped (in `now`) exactly when it was (in the sorted `prev`). */
-function cappedUnchanged(prev: readonly string[], planned: ReadonlyMap<string, unknown>, now: readonly string[]): boolean {
-  const nowSet = new Set(now);
-  for (const name of planned.keys()) if (nowSet.has(name) !== sortedHas(prev, name)) return false;
-  return true;
-}
-
-/** Binary search in a list sorted by `<` (mergeSorted's order). */
-function sortedHas(xs: readonly string[], x: string): boolean {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((xs[mid] as string) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return xs[lo] === x;
-}
-
 /** Merges two sorted, disjoint name lists. */
 function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   if (b.length === 0) return [...a];
@@ -470,8 +451,7 @@ function planChanges(input: PlanInput, health: Health, memo: PlanMemo, healthCha
       else records.set(name, served);
     }
   }
-  // With a DaemonSet controller every name is capped: keep the list when the re-planned names stayed as they were.
-  const capped = cappedUnchanged(prev.capped, planned, out.capped) ? prev.capped : mergeSorted(prev.capped.filter((n) => !planned.has(n)), out.capped);
+  const capped = mergeSorted(prev.capped.filter((n) => !planned.has(n)), out.capped);
   const result: PlanResult = {
     data: { zones: [...input.zones], records, nodeIps: nodeIpsAfter(prev, planned, records, health), controlPlaneIps: controlPlaneIps(input.nodes) },
     lastServed: historyOf(records, out.history),
